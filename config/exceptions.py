@@ -1,0 +1,109 @@
+"""
+The one place errors become HTTP answers, always in OpenAI's shape:
+`{"error": {"message", "type", "code", "param"}}`.
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+from assistant_proxy.exceptions import ProviderError, ProviderRateLimited
+from conversations.exceptions import ConversationError
+
+logger = logging.getLogger(__name__)
+
+_TYPES_BY_STATUS = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
+
+
+def error_body(
+    message: str, *, status: int, code: str | None = None, param: str | None = None,
+    error_type: str | None = None,
+) -> dict[str, Any]:
+    if error_type is None:
+        error_type = _TYPES_BY_STATUS.get(
+            status, "server_error" if status >= 500 else "invalid_request_error"
+        )
+    return {"error": {"message": message, "type": error_type, "code": code, "param": param}}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's exception handler: every error an API view raises, in OpenAI's shape."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, ProviderError):
+        status, body = exc.status_code, error_body(exc.message, status=exc.status_code, code=exc.code)
+        if isinstance(exc, ProviderRateLimited) and exc.retry_after:
+            headers["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, ConversationError):
+        status = exc.status_code
+        body = error_body(
+            exc.message, status=status, code=exc.code, param=exc.param, error_type=exc.error_type
+        )
+    elif isinstance(exc, drf.ValidationError):
+        status, body = 400, _validation_error_body(exc.detail)
+    elif isinstance(exc, (Http404, drf.NotFound)):
+        status, body = 404, error_body("No such object.", status=404)
+    elif isinstance(exc, PermissionDenied):
+        status, body = 403, error_body("You may not do that.", status=403)
+    elif isinstance(exc, drf.APIException):
+        status = exc.status_code
+        body = error_body(str(exc.detail), status=status, code=_api_exception_code(exc))
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+    elif isinstance(exc, DatabaseError):
+        logger.exception("Database error while answering %s", context["request"].path)
+        status = 503
+        body = error_body(
+            "The database is unavailable. Try again shortly.", status=503, code="database_unavailable"
+        )
+    else:
+        return None
+    return Response(body, status=status, headers=headers)
+
+
+def _api_exception_code(exc: drf.APIException) -> str | None:
+    if isinstance(exc, (drf.ParseError, drf.UnsupportedMediaType)):
+        return exc.default_code
+    return None
+
+
+def _validation_error_body(detail: Any) -> dict[str, Any]:
+    param, error = _first_error(detail)
+    code = getattr(error, "code", None)
+    if code == "required" and param:
+        message = f"Missing required parameter: '{param}'."
+    elif param:
+        message = f"Invalid '{param}': {error}"
+    else:
+        message = str(error)
+    return error_body(message, status=400, param=param)
+
+
+def _first_error(detail: Any, path: str = "") -> tuple[str | None, Any]:
+    """The first leaf of DRF's nested error detail and its dotted path (`messages[0].content`)."""
+    if isinstance(detail, dict):
+        key, value = next(iter(detail.items()))
+        key_path = path if key == "non_field_errors" else (f"{path}.{key}" if path else str(key))
+        return _first_error(value, key_path)
+    if isinstance(detail, list):
+        for index, item in enumerate(detail):
+            if item:
+                is_leaf = not isinstance(item, (dict, list))
+                return _first_error(item, path if is_leaf else f"{path}[{index}]")
+        return path or None, "Invalid value."
+    return path or None, detail
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 404 handler, and the route for unknown paths under /api/ (also when DEBUG)."""
+    message = f"Invalid URL ({request.method} {request.path})."
+    return JsonResponse(error_body(message, status=404), status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    message = "The server had an error while answering. Try again."
+    return JsonResponse(error_body(message, status=500), status=500)

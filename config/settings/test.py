@@ -1,0 +1,34 @@
+"""
+Settings for the test suite: the base settings with everything a developer's `.env` might change
+pinned, except DATABASE_URL, so the same suite runs on SQLite and on PostgreSQL.
+"""
+
+import os
+
+# Base settings refuse to load without a secret key when DEBUG is off, as production must.
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+
+from .base import *  # noqa: E402, F403
+
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Tests point the provider at the project's fake provider per test (see tests/conftest.py).
+OPENAI_API_KEY = "sk-test"
+OPENAI_BASE_URL = "http://127.0.0.1:9/v1"
+OPENAI_MODEL = "fake-model"
+LLM_ENGINE = "responses"
+OPENAI_TIMEOUT = 5.0
+OPENAI_CONNECT_TIMEOUT = 2.0
+OPENAI_MAX_RETRIES = 0
+ASSISTANT_ID = ""
+CORS_ALLOWED_ORIGINS = ["http://localhost:3000", "https://hamtoto.kr"]
+
+# Runs execute as soon as they are enqueued; tests of the worker switch to the database backend.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

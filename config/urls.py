@@ -1,0 +1,22 @@
+"""Top-level routes: the API, its docs, the admin; JSON errors for anything under /api/."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from conversations.views import RootView
+
+from .exceptions import not_found
+
+urlpatterns = [
+    path("", RootView.as_view(), name="root"),
+    path("api/v1/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("api/v1/", include("conversations.urls")),
+    re_path(r"^api/", not_found),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "config.exceptions.not_found"
+handler500 = "config.exceptions.server_error"

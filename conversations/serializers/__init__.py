@@ -1,0 +1,1 @@
+"""Serializers of the Assistants-compatible API: `objects` for answers, `requests` for input."""

@@ -1,0 +1,144 @@
+"""The seed's own endpoints: the API root, the health check and the one-call chat."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assistant_proxy.conf import provider_settings
+
+from . import selectors, services
+from .models import WorkerHeartbeat
+from .serializers import examples
+from .serializers.requests import ChatRequestSerializer, ChatResponseSerializer
+from .viewsets import validated
+
+API_VERSION = "1.0.0"
+
+
+class RootView(APIView):
+    @extend_schema(
+        summary="API information",
+        operation_id="getApiRoot",
+        responses=inline_serializer(
+            "ApiRoot",
+            {
+                "name": serializers.CharField(),
+                "version": serializers.CharField(),
+                "docs": serializers.CharField(),
+                "redoc": serializers.CharField(),
+                "openapi": serializers.CharField(),
+                "health": serializers.CharField(),
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        link = request.build_absolute_uri
+        return Response(
+            {
+                "name": "Signage Analyst API",
+                "version": API_VERSION,
+                "docs": link(reverse("swagger-ui")),
+                "redoc": link(reverse("redoc")),
+                "openapi": link(reverse("schema")),
+                "health": link(reverse("health")),
+            }
+        )
+
+
+class HealthView(APIView):
+    @extend_schema(
+        summary="Server health",
+        operation_id="getHealth",
+        description="200 when the database answers, a provider is configured and a worker was seen "
+        "recently; 503 with the failing checks otherwise.",
+        responses={
+            200: inline_serializer(
+                "Health",
+                {
+                    "status": serializers.ChoiceField(choices=["ok", "unavailable"]),
+                    "version": serializers.CharField(),
+                    "time": serializers.IntegerField(),
+                    "checks": serializers.DictField(child=serializers.DictField()),
+                },
+            ),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        checks = {"database": _database(), "provider": _provider(), "worker": _worker()}
+        healthy = all(check["ok"] for check in checks.values())
+        body = {
+            "status": "ok" if healthy else "unavailable",
+            "version": API_VERSION,
+            "time": int(timezone.now().timestamp()),
+            "checks": checks,
+        }
+        return Response(body, status=200 if healthy else 503)
+
+
+class ChatView(APIView):
+    @extend_schema(
+        summary="Chat in one call",
+        operation_id="chat",
+        description=(
+            "Sends a message and answers with the assistant's reply. Without `thread_id` a new "
+            "thread is made; with it the conversation continues with its earlier turns."
+        ),
+        request=ChatRequestSerializer,
+        responses=ChatResponseSerializer,
+        examples=[examples.CHAT],
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(ChatRequestSerializer, request)
+        thread_id = data.get("thread_id")
+        thread = selectors.thread_get(public_id=thread_id) if thread_id else None
+        reply = services.chat_reply(text=data["message"], thread=thread)
+        return Response(
+            {
+                "message": reply.text,
+                "thread_id": reply.thread.public_id,
+                "role": reply.role,
+                "created_at": int(reply.created_at.timestamp()),
+            }
+        )
+
+
+def _database() -> dict[str, Any]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        return {"ok": False, "reason": f"The database did not answer: {exc.__class__.__name__}."}
+    return {"ok": True, "vendor": connection.vendor}
+
+
+def _provider() -> dict[str, Any]:
+    cfg = provider_settings()
+    check: dict[str, Any] = {"ok": cfg.configured, "engine": cfg.engine, "model": cfg.model}
+    if not cfg.configured:
+        check["reason"] = "provider_not_configured: set OPENAI_API_KEY."
+    return check
+
+
+def _worker() -> dict[str, Any]:
+    backend = settings.TASKS["default"]["BACKEND"]
+    if not backend.startswith("django_tasks_db"):
+        return {"ok": True, "backend": backend}
+    horizon = timezone.now() - timedelta(seconds=3 * settings.WORKER_HEARTBEAT_SECONDS)
+    try:
+        last = WorkerHeartbeat.objects.order_by("-seen_at").values_list("seen_at", flat=True).first()
+    except DatabaseError:
+        return {"ok": False, "reason": "Worker heartbeats could not be read."}
+    check: dict[str, Any] = {"ok": last is not None and last >= horizon, "backend": backend}
+    check["last_seen"] = int(last.timestamp()) if last else None
+    if not check["ok"]:
+        check["reason"] = "No worker seen recently: start one with `manage.py worker`."
+    return check

@@ -1,0 +1,17 @@
+"""gunicorn settings: bind to the seed's HOST and PORT (from the environment or .env)."""
+
+from pathlib import Path
+
+import environ
+
+env = environ.Env()
+environ.Env.read_env(Path(__file__).resolve().parent / ".env", overwrite=False)
+
+bind = f"{env.str('HOST', default='0.0.0.0')}:{env.int('PORT', default=8010)}"
+worker_class = "gthread"
+workers = env.int("WEB_CONCURRENCY", default=2)
+threads = env.int("GUNICORN_THREADS", default=8)
+# Generation can take a while; a worker thread is busy for the whole provider call.
+timeout = env.int("GUNICORN_TIMEOUT", default=180)
+graceful_timeout = env.int("GUNICORN_GRACEFUL_TIMEOUT", default=30)
+accesslog = "-"

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Set up and run the server, or the tests, on a fresh machine.
+#   ./run.sh         create .venv, install, migrate, then serve (gunicorn + task worker) on HOST:PORT
+#   ./run.sh test    the same set-up, then the test suite (extra arguments go to pytest)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+
+install() {
+    local requirements=$1 stamp="$VENV/.installed-$1"
+    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+    local digest
+    digest=$(cat requirements*.txt | sha256sum | cut -d' ' -f1)
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+        echo "$digest" >"$stamp"
+    fi
+}
+
+first_env() {
+    # A fresh clone gets its .env from .env.example, with a secret key of its own.
+    [ -f .env ] && return
+    local key
+    key=$("$VENV/bin/python" -c "import secrets; print(secrets.token_urlsafe(50))")
+    sed "s|^SECRET_KEY=.*|SECRET_KEY=$key|" .env.example >.env
+    echo "Created .env from .env.example: set OPENAI_API_KEY there to talk to a model." >&2
+}
+
+serve() {
+    install requirements.txt
+    first_env
+    local py="$VENV/bin/python"
+    mkdir -p logs
+    "$py" manage.py migrate --noinput
+    "$py" manage.py check --database default
+    "$py" manage.py collectstatic --noinput --verbosity 0
+    "$py" manage.py worker &
+    local worker=$!
+    "$VENV/bin/gunicorn" config.wsgi --config gunicorn.conf.py &
+    local web=$!
+    stop() {
+        trap - INT TERM
+        kill -TERM "$web" "$worker" 2>/dev/null || true
+        wait "$web" "$worker" 2>/dev/null || true
+    }
+    trap 'stop; exit 0' INT TERM
+    # When either process ends, stop the other and end with its status.
+    local status=0
+    wait -n "$web" "$worker" || status=$?
+    stop
+    exit "$status"
+}
+
+run_tests() {
+    install requirements-dev.txt
+    local status=0
+    "$VENV/bin/python" -m pytest "$@" || status=$?
+    # pytest's 5 means "no tests collected": a selection that matched nothing is not a failure.
+    if [ "$status" -eq 5 ]; then status=0; fi
+    return "$status"
+}
+
+case "${1:-serve}" in
+    serve) serve ;;
+    test) shift; run_tests "$@" ;;
+    *) echo "usage: ./run.sh [test [pytest arguments]]" >&2; exit 2 ;;
+esac

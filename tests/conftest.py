@@ -1,0 +1,52 @@
+"""Fixtures shared by the whole suite: the fake provider and an API client."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.fake_provider import FakeProvider
+
+
+@pytest.fixture(scope="session")
+def _fake_provider_server() -> Iterator[FakeProvider]:
+    server = FakeProvider().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def fake_provider(_fake_provider_server: FakeProvider, settings: Any) -> Iterator[FakeProvider]:
+    """The project's fake provider, reset and configured as the provider for each test."""
+    _fake_provider_server.reset()
+    settings.OPENAI_BASE_URL = _fake_provider_server.base_url
+    yield _fake_provider_server
+    _fake_provider_server.reset()
+
+
+@pytest.fixture(params=["responses", "chat_completions"])
+def engine(request: pytest.FixtureRequest, settings: Any) -> str:
+    """Runs the test once per generation engine."""
+    settings.LLM_ENGINE = request.param
+    return request.param
+
+
+class CommittingAPIClient(APIClient):
+    """
+    An API client whose requests run their on-commit callbacks, as a real request's would once
+    its transaction commits: runs are handed to the (immediate) task backend there.
+    """
+
+    capture: Any = None
+
+    def request(self, **kwargs: Any) -> Any:
+        with self.capture(execute=True):
+            return super().request(**kwargs)
+
+
+@pytest.fixture
+def api(db: None, django_capture_on_commit_callbacks: Any) -> APIClient:
+    client = CommittingAPIClient()
+    client.capture = django_capture_on_commit_callbacks
+    return client
