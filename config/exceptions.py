@@ -87,7 +87,12 @@ def _first_error(detail: Any, path: str = "") -> tuple[str | None, Any]:
     """The first leaf of DRF's nested error detail and its dotted path (`messages[0].content`)."""
     if isinstance(detail, dict):
         key, value = next(iter(detail.items()))
-        key_path = path if key == "non_field_errors" else (f"{path}.{key}" if path else str(key))
+        if key == "non_field_errors":
+            key_path = path
+        elif isinstance(key, int):  # list serializers key their errors by index
+            key_path = f"{path}[{key}]"
+        else:
+            key_path = f"{path}.{key}" if path else str(key)
         return _first_error(value, key_path)
     if isinstance(detail, list):
         for index, item in enumerate(detail):

@@ -103,12 +103,18 @@ class MessageContentField(serializers.Field):
 
     def to_internal_value(self, data: Any) -> str | list[dict[str, Any]]:
         if isinstance(data, str):
-            if len(data) > self.MAX_CHARACTERS:
-                raise serializers.ValidationError(
-                    f"Content is longer than {self.MAX_CHARACTERS} characters."
-                )
+            if not data:
+                raise serializers.ValidationError("Content must not be empty.")
+            self._check_length(len(data))
             return data
         if isinstance(data, list) and data and all(isinstance(part, dict) for part in data):
+            self._check_length(sum(len(str(part.get("text", ""))) for part in data))
             return data
         raise serializers.ValidationError("Expected a string or a non-empty list of content parts.")
+
+    def _check_length(self, characters: int) -> None:
+        if characters > self.MAX_CHARACTERS:
+            raise serializers.ValidationError(
+                f"Content is longer than {self.MAX_CHARACTERS} characters."
+            )
 
