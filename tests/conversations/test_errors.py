@@ -1,0 +1,154 @@
+"""Errors: bad input and provider failures, always in OpenAI's error shape, never losing input."""
+
+import socket
+
+import pytest
+
+from conversations.models import Message, Run, RunStatus
+from tests.fake_provider import Fault
+
+
+def _error(response):
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"message", "type", "code", "param"}
+    return body["error"]
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "code"),
+    [
+        (Fault(status=500), 503, "provider_unavailable"),
+        (Fault(status=503), 503, "provider_unavailable"),
+        (Fault(status=429, headers={"retry-after": "7"}), 503, "rate_limited"),
+        (Fault(status=401, body={"error": {"message": "Incorrect API key"}}), 502, "provider_auth_failed"),
+        (Fault(status=400, body={"error": {"message": "Unknown model"}}), 502, "provider_rejected"),
+        (Fault(status=200, raw=b'{"id": "resp_1", "output": [tru'), 502, "provider_bad_response"),
+        (Fault(drop=True), 503, "provider_unavailable"),
+    ],
+    ids=["500", "503", "429", "401", "400", "malformed-json", "dropped-connection"],
+)
+def test_provider_failures_map_to_clear_errors(api, fake_provider, engine, fault, status, code):
+    fake_provider.fail_next(fault)
+
+    response = api.post("/api/v1/chat", {"message": "Views today?"}, format="json")
+
+    assert response.status_code == status
+    error = _error(response)
+    assert error["code"] == code
+    if code == "rate_limited":
+        assert response["Retry-After"] == "7"
+    if code == "provider_auth_failed":
+        assert "OPENAI_API_KEY" in error["message"]
+    assert Message.objects.get().text == "Views today?"
+    run = Run.objects.get()
+    assert run.status == RunStatus.FAILED
+    assert run.last_error["code"] == code
+
+
+def test_provider_timeout_is_503(api, fake_provider, settings):
+    settings.OPENAI_TIMEOUT = 0.3
+    fake_provider.fail_next(Fault(hang=1.0, status=500))
+
+    response = api.post("/api/v1/chat", {"message": "Slow?"}, format="json")
+
+    assert response.status_code == 503
+    assert "in time" in _error(response)["message"]
+    assert Run.objects.get().last_error["code"] == "provider_unavailable"
+
+
+def test_connection_refused_is_503(api, settings):
+    settings.OPENAI_BASE_URL = f"http://127.0.0.1:{_closed_port()}/v1"
+
+    response = api.post("/api/v1/chat", {"message": "Anyone there?"}, format="json")
+
+    assert response.status_code == 503
+    assert _error(response)["code"] == "provider_unavailable"
+    assert Message.objects.get().text == "Anyone there?"
+
+
+def test_thread_stays_usable_after_a_failure(api, fake_provider):
+    fake_provider.fail_next(status=500)
+    api.post("/api/v1/chat", {"message": "first"}, format="json")
+    thread_id = Message.objects.get().thread.public_id
+
+    again = api.post("/api/v1/chat", {"message": "second", "thread_id": thread_id}, format="json")
+
+    assert again.status_code == 200
+    assert again.json()["message"] == "Echo: second (turns: 2)"
+
+
+def test_without_api_key_chat_is_503_and_keeps_the_message(api, settings, fake_provider):
+    settings.OPENAI_API_KEY = ""
+
+    response = api.post("/api/v1/chat", {"message": "Hello?"}, format="json")
+
+    assert response.status_code == 503
+    assert _error(response)["code"] == "provider_not_configured"
+    assert Message.objects.get().text == "Hello?"
+    assert fake_provider.requests == []
+
+
+def test_without_api_key_run_create_is_503_and_the_run_records_why(api, settings):
+    settings.OPENAI_API_KEY = ""
+    thread_id = api.post("/api/v1/threads", {}, format="json").json()["id"]
+    api.post(f"/api/v1/threads/{thread_id}/messages", {"role": "user", "content": "q"}, format="json")
+
+    response = api.post(f"/api/v1/threads/{thread_id}/runs")
+
+    assert response.status_code == 503
+    assert _error(response)["code"] == "provider_not_configured"
+    run = Run.objects.get()
+    assert run.status == RunStatus.FAILED
+    assert run.last_error["code"] == "provider_not_configured"
+    assert Message.objects.get().text == "q"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status"),
+    [
+        ("post", "/api/v1/chat", {"data": "{not json", "content_type": "application/json"}, 400),
+        ("post", "/api/v1/chat", {"data": "message=hi", "content_type": "text/plain"}, 415),
+        ("post", "/api/v1/chat", {"data": {"message": "hi"}}, 415),  # multipart form
+        ("post", "/api/v1/chat", {"data": "[1, 2]", "content_type": "application/json"}, 400),
+        ("post", "/api/v1/chat", {"data": {}, "format": "json"}, 400),
+        ("post", "/api/v1/chat", {"data": {"message": "   "}, "format": "json"}, 400),
+        ("post", "/api/v1/chat", {"data": {"message": 5, "thread_id": []}, "format": "json"}, 400),
+        ("get", "/api/v1/chat", {}, 405),
+        ("delete", "/api/v1/threads", {}, 405),
+        ("put", "/api/v1/threads/thread_x", {}, 405),
+        ("get", "/api/v1/nothing-here", {}, 404),
+        ("get", "/api/v2/threads", {}, 404),
+        ("get", "/api/v1/threads?limit=0", {}, 400),
+        ("get", "/api/v1/threads?limit=101", {}, 400),
+        ("get", "/api/v1/threads?order=sideways", {}, 400),
+        ("get", "/api/v1/threads?after=thread_unknown", {}, 400),
+        ("post", "/api/v1/chat", {"data": {"message": "hi", "thread_id": "thread_nope"}, "format": "json"}, 404),
+    ],
+)
+def test_bad_requests_get_json_errors(api, method, path, kwargs, status):
+    response = getattr(api, method)(path, **kwargs)
+
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    error = _error(response)
+    assert error["message"]
+    assert error["type"] == "invalid_request_error"
+    assert not Message.objects.exists()
+
+
+def test_unknown_chat_thread_names_the_thread(api):
+    response = api.post("/api/v1/chat", {"message": "hi", "thread_id": "thread_nope"}, format="json")
+    assert _error(response)["message"] == "No thread found with id 'thread_nope'."
+
+
+def test_missing_field_names_the_parameter(api):
+    error = _error(api.post("/api/v1/chat", {}, format="json"))
+    assert error["param"] == "message"
+    assert error["message"] == "Missing required parameter: 'message'."
