@@ -4,6 +4,7 @@
 The options are db_worker's own.
 """
 
+import logging
 import os
 import socket
 import threading
@@ -15,12 +16,15 @@ from django_tasks_db.management.commands.db_worker import Command as DbWorkerCom
 
 from conversations.models import WorkerHeartbeat
 
+logger = logging.getLogger(__name__)
+
 
 class Command(DbWorkerCommand):
     help = "Run background runs, and record a heartbeat so /api/v1/health can see this worker."
 
     def handle(self, *args, **options) -> None:
         worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        _beat(worker_id)  # seen from the moment it starts, before the first task
         stop = threading.Event()
         beat = threading.Thread(
             target=_heartbeat, args=(worker_id, stop), name="worker-heartbeat", daemon=True
@@ -33,12 +37,15 @@ class Command(DbWorkerCommand):
 
 
 def _heartbeat(worker_id: str, stop: threading.Event) -> None:
-    while not stop.is_set():
+    while not stop.wait(settings.WORKER_HEARTBEAT_SECONDS):
         close_old_connections()
         try:
-            WorkerHeartbeat.objects.update_or_create(
-                worker_id=worker_id, defaults={"seen_at": timezone.now()}
-            )
+            _beat(worker_id)
         except Exception:  # noqa: BLE001  (a missed beat must never stop the worker)
-            pass
-        stop.wait(settings.WORKER_HEARTBEAT_SECONDS)
+            logger.warning("Worker heartbeat failed", exc_info=True)
+
+
+def _beat(worker_id: str) -> None:
+    WorkerHeartbeat.objects.update_or_create(
+        worker_id=worker_id, defaults={"seen_at": timezone.now()}
+    )

@@ -1,0 +1,72 @@
+"""Settings read from the environment: the seed's keys, and start-up errors for bad ones."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core import checks
+
+from config.settings.base import _origin_list
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("raw", "origins"),
+    [
+        ('["http://localhost:3000","https://hamtoto.kr"]', ["http://localhost:3000", "https://hamtoto.kr"]),
+        ("http://localhost:3000, https://hamtoto.kr/", ["http://localhost:3000", "https://hamtoto.kr"]),
+        ("", []),
+    ],
+)
+def test_cors_origins_as_json_list_or_comma_separated(raw, origins):
+    assert _origin_list(raw) == origins
+
+
+def test_cors_allows_only_configured_origins(client):
+    allowed = client.options(
+        "/api/v1/chat",
+        HTTP_ORIGIN="https://hamtoto.kr",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+    )
+    assert allowed["access-control-allow-origin"] == "https://hamtoto.kr"
+    denied = client.options(
+        "/api/v1/chat", HTTP_ORIGIN="https://evil.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+    assert "access-control-allow-origin" not in denied
+
+
+def _settings_import(**env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    environment.update(env, DJANGO_SETTINGS_MODULE="config.settings.base")
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_secret_key_required_when_debug_is_false():
+    result = _settings_import(DEBUG="false", SECRET_KEY="")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is false" in result.stderr
+    assert _settings_import(DEBUG="false", SECRET_KEY="s" * 50).returncode == 0
+    assert _settings_import(DEBUG="true", SECRET_KEY="").returncode == 0
+
+
+def test_unknown_assistant_id_is_a_start_up_error(db, settings):
+    settings.ASSISTANT_ID = "asst_doesnotexist"
+    errors = checks.run_checks(databases=["default"])
+    assert [e.id for e in errors if e.level >= checks.ERROR] == ["conversations.E001"]
+    settings.ASSISTANT_ID = ""
+    assert not [e for e in checks.run_checks(databases=["default"]) if e.level >= checks.ERROR]
+
+
+def test_unknown_engine_is_a_start_up_error(settings):
+    settings.LLM_ENGINE = "completions"
+    errors = checks.run_checks()
+    assert "assistant_proxy.E001" in [e.id for e in errors]
