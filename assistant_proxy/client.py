@@ -37,6 +37,16 @@ def complete(request: CompletionRequest) -> Completion:
         return generate(client, request)
 
 
+def conversation_create(*, metadata: dict[str, str] | None = None) -> str:
+    """Create an empty provider Conversation (Responses engine) and return its id (conv_…)."""
+    cfg = provider_settings()
+    if not cfg.configured:
+        raise ProviderNotConfigured()
+    with _translated_errors():
+        conversation = _client(cfg).conversations.create(metadata=metadata or {})
+    return conversation.id
+
+
 @functools.lru_cache(maxsize=4)
 def _client(cfg: ProviderSettings) -> openai.OpenAI:
     # One client per configuration keeps its connection pool warm across requests.
@@ -57,6 +67,8 @@ def _responses_complete(client: openai.OpenAI, request: CompletionRequest) -> Co
         params["instructions"] = request.instructions
     if request.prompt_id:
         params["prompt"] = {"id": request.prompt_id}
+    if request.conversation_id:
+        params["conversation"] = request.conversation_id
     params.update(_sampling(request, max_tokens_name="max_output_tokens"))
     response = client.responses.create(**params)
     if response.error is not None:

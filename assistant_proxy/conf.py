@@ -20,10 +20,16 @@ class ProviderSettings:
     timeout: float
     connect_timeout: float
     max_retries: int
+    conversations: bool
 
     @property
     def configured(self) -> bool:
         return bool(self.api_key)
+
+    @property
+    def mirrors_conversations(self) -> bool:
+        """Whether threads are mirrored as provider Conversations (Responses engine only)."""
+        return self.conversations and self.engine == Engine.RESPONSES
 
 
 def provider_settings() -> ProviderSettings:
@@ -35,4 +41,5 @@ def provider_settings() -> ProviderSettings:
         timeout=float(settings.OPENAI_TIMEOUT),
         connect_timeout=float(settings.OPENAI_CONNECT_TIMEOUT),
         max_retries=int(settings.OPENAI_MAX_RETRIES),
+        conversations=bool(settings.OPENAI_CONVERSATIONS),
     )

@@ -23,6 +23,9 @@ class CompletionRequest:
     top_p: float | None = None
     max_output_tokens: int | None = None
     prompt_id: str = ""
+    # Responses engine only: a provider Conversation (conv_…) that already holds the earlier turns,
+    # so `turns` are just the new ones. Empty: `turns` is the whole history.
+    conversation_id: str = ""
 
 
 @dataclass(frozen=True)

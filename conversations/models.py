@@ -106,6 +106,10 @@ class Thread(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     tool_resources = models.JSONField(default=dict, blank=True)
     provider_conversation_id = models.CharField(max_length=128, blank=True, help_text="conv_…")
+    # The last message the provider's Conversation holds; later ones are sent with the next run.
+    provider_synced_through = models.ForeignKey(
+        "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-id"]

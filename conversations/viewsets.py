@@ -81,6 +81,8 @@ class ThreadScopedMixin:
     retrieve=extend_schema(summary="Retrieve an assistant", operation_id="getAssistant"),
 )
 class AssistantViewSet(PublicIdViewSet):
+    """Assistants: the configured analysts (model, instructions, tools) that runs answer as."""
+
     serializer_class = AssistantSerializer
     lookup_url_kwarg = "assistant_id"
 
@@ -114,6 +116,8 @@ class AssistantViewSet(PublicIdViewSet):
     retrieve=extend_schema(summary="Retrieve a thread", operation_id="getThread"),
 )
 class ThreadViewSet(PublicIdViewSet):
+    """Threads: stored conversations, each holding its messages and runs."""
+
     serializer_class = ThreadSerializer
     lookup_url_kwarg = "thread_id"
 
@@ -147,6 +151,8 @@ class ThreadViewSet(PublicIdViewSet):
     retrieve=extend_schema(summary="Retrieve a message", operation_id="getMessage"),
 )
 class MessageViewSet(ThreadScopedMixin, PublicIdViewSet):
+    """A thread's messages, oldest to newest with `order=asc`."""
+
     serializer_class = MessageSerializer
     lookup_url_kwarg = "message_id"
 
@@ -179,6 +185,8 @@ class MessageViewSet(ThreadScopedMixin, PublicIdViewSet):
     retrieve=extend_schema(summary="Retrieve a run (poll its status)", operation_id="getRun"),
 )
 class RunViewSet(ThreadScopedMixin, PublicIdViewSet):
+    """Runs: one assistant answering a thread, from `queued` to a final status."""
+
     serializer_class = RunSerializer
     lookup_url_kwarg = "run_id"
 
@@ -222,6 +230,8 @@ class RunViewSet(ThreadScopedMixin, PublicIdViewSet):
     retrieve=extend_schema(summary="Retrieve a run step", operation_id="getRunStep"),
 )
 class RunStepViewSet(ThreadScopedMixin, PublicIdViewSet):
+    """The steps a run took: the messages it created."""
+
     serializer_class = RunStepSerializer
     lookup_url_kwarg = "step_id"
 

@@ -161,6 +161,8 @@ LLM_ENGINE = env.str("LLM_ENGINE", default="") or "responses"
 OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=120.0)
 OPENAI_CONNECT_TIMEOUT = env.float("OPENAI_CONNECT_TIMEOUT", default=10.0)
 OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=2)
+# Mirror each thread as a Conversation on the provider (Responses engine), sending only new turns.
+OPENAI_CONVERSATIONS = env.bool("OPENAI_CONVERSATIONS", default=False)
 
 # --- The assistant that answers when a request names none (the seed's ASSISTANT_ID).
 ASSISTANT_ID = env.str("ASSISTANT_ID", default="")

@@ -87,5 +87,12 @@ def message_update(*, message: Message, metadata: dict[str, str]) -> Message:
 
 
 def message_delete(*, message: Message) -> None:
+    thread = message.thread
     message.delete()
+    if thread.provider_conversation_id:
+        # The provider's Conversation still holds the deleted message: start a fresh one, built
+        # from the remaining history, at the next run.
+        Thread.objects.filter(pk=thread.pk).update(
+            provider_conversation_id="", provider_synced_through=None
+        )
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from assistant_proxy.client import complete
+from assistant_proxy.client import complete, conversation_create
 from assistant_proxy.conf import provider_settings
 from assistant_proxy.exceptions import ProviderError, ProviderNotConfigured
 from assistant_proxy.types import Completion, CompletionRequest, Turn
@@ -99,13 +99,16 @@ def run_execute(*, run: Run) -> Message:
     Generate the reply of a claimed run and save it. A provider failure is recorded on the run
     (status failed, last_error) and raised again for callers that answer synchronously.
     """
-    request = _completion_request(run)
     try:
+        request = _completion_request(run)
         completion = complete(request)
     except ProviderError as error:
         run_fail(run=run, error=error)
         raise
-    return _run_finish(run=run, completion=completion)
+    message = _run_finish(run=run, completion=completion)
+    if request.conversation_id:
+        Thread.objects.filter(pk=run.thread_id).update(provider_synced_through=message)
+    return message
 
 
 def run_fail(*, run: Run, error: ProviderError) -> Run:
@@ -114,6 +117,15 @@ def run_fail(*, run: Run, error: ProviderError) -> Run:
     run.last_error = {"code": error.code, "message": error.message}
     run.save(update_fields=["status", "failed_at", "last_error"])
     return run
+
+
+def thread_conversation(*, thread: Thread) -> str:
+    """The thread's provider Conversation id, creating the Conversation on first use."""
+    if not thread.provider_conversation_id:
+        thread.provider_conversation_id = conversation_create(metadata={"thread_id": thread.public_id})
+        thread.provider_synced_through = None
+        thread.save(update_fields=["provider_conversation_id", "provider_synced_through"])
+    return thread.provider_conversation_id
 
 
 def _run_fields(assistant: Assistant, options: RunOptions) -> dict[str, Any]:
@@ -147,12 +159,19 @@ def _enqueue(run: Run) -> None:
 def _completion_request(run: Run) -> CompletionRequest:
     strategy = run.truncation_strategy or {}
     last_messages = strategy.get("last_messages") if strategy.get("type") == "last_messages" else None
+    history = thread_history(thread=run.thread, last_messages=last_messages)
+    conversation_id = ""
+    # A Conversation holds the whole history, so a run that keeps only the last messages sends
+    # its window as plain input instead.
+    if provider_settings().mirrors_conversations and last_messages is None:
+        conversation_id = thread_conversation(thread=run.thread)
+        synced_through = run.thread.provider_synced_through_id or 0
+        history = [message for message in history if message.pk > synced_through]
     turns = tuple(
-        Turn(role=message.role, text=message.text)
-        for message in thread_history(thread=run.thread, last_messages=last_messages)
-        if message.text
+        Turn(role=message.role, text=message.text) for message in history if message.text
     )
     return CompletionRequest(
+        conversation_id=conversation_id,
         model=run.model,
         instructions=run.instructions,
         turns=turns,
