@@ -58,11 +58,11 @@ class OpenAIListPagination(BasePagination):
             "type": "object",
             "required": ["object", "data", "first_id", "last_id", "has_more"],
             "properties": {
-                "object": {"type": "string", "enum": ["list"]},
+                "object": {"type": "string", "enum": ["list"], "example": "list"},
                 "data": schema,
-                "first_id": {"type": "string", "nullable": True},
-                "last_id": {"type": "string", "nullable": True},
-                "has_more": {"type": "boolean"},
+                "first_id": {"type": "string", "nullable": True, "example": "obj_abc123"},
+                "last_id": {"type": "string", "nullable": True, "example": "obj_abc123"},
+                "has_more": {"type": "boolean", "example": False},
             },
         }
 

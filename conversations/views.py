@@ -28,6 +28,7 @@ class RootView(APIView):
     @extend_schema(
         summary="API information",
         operation_id="getApiRoot",
+        examples=[examples.API_ROOT],
         responses=inline_serializer(
             "ApiRoot",
             {
@@ -58,6 +59,7 @@ class HealthView(APIView):
     @extend_schema(
         summary="Server health",
         operation_id="getHealth",
+        examples=[examples.HEALTH],
         description="200 when the database answers, a provider is configured and a worker was seen "
         "recently; 503 with the failing checks otherwise.",
         responses={
@@ -94,7 +96,7 @@ class ChatView(APIView):
         ),
         request=ChatRequestSerializer,
         responses=ChatResponseSerializer,
-        examples=[examples.CHAT],
+        examples=[examples.CHAT, examples.CHAT_REPLY],
     )
     def post(self, request: Request) -> Response:
         data = validated(ChatRequestSerializer, request)

@@ -77,8 +77,8 @@ class ThreadScopedMixin:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List assistants", operation_id="listAssistants"),
-    retrieve=extend_schema(summary="Retrieve an assistant", operation_id="getAssistant"),
+    list=extend_schema(summary="List assistants", operation_id="listAssistants", examples=[examples.ASSISTANT]),
+    retrieve=extend_schema(summary="Retrieve an assistant", operation_id="getAssistant", examples=[examples.ASSISTANT]),
 )
 class AssistantViewSet(PublicIdViewSet):
     """Assistants: the configured analysts (model, instructions, tools) that runs answer as."""
@@ -92,19 +92,20 @@ class AssistantViewSet(PublicIdViewSet):
     @extend_schema(
         summary="Create an assistant", operation_id="createAssistant",
         request=AssistantWriteSerializer,
-        examples=[examples.ASSISTANT_CREATE],
+        responses={200: AssistantSerializer},
+        examples=[examples.ASSISTANT, examples.ASSISTANT_CREATE],
     )
     def create(self, request: Request) -> Response:
         assistant = services.assistant_create(**validated(AssistantWriteSerializer, request))
         return Response(AssistantSerializer(assistant).data)
 
-    @extend_schema(summary="Modify an assistant", operation_id="modifyAssistant", request=AssistantWriteSerializer)
+    @extend_schema(summary="Modify an assistant", operation_id="modifyAssistant", request=AssistantWriteSerializer, examples=[examples.ASSISTANT_UPDATE, examples.ASSISTANT])
     def update(self, request: Request, assistant_id: str) -> Response:
         changes = validated(AssistantWriteSerializer, request, partial=True)
         assistant = services.assistant_update(assistant=self.get_object(), changes=changes)
         return Response(AssistantSerializer(assistant).data)
 
-    @extend_schema(summary="Delete an assistant", operation_id="deleteAssistant", responses=DeletedSerializer)
+    @extend_schema(summary="Delete an assistant", operation_id="deleteAssistant", responses={200: DeletedSerializer}, examples=[examples.deleted_example("assistant", "asst_abc123")])
     def destroy(self, request: Request, assistant_id: str) -> Response:
         assistant = self.get_object()
         services.assistant_delete(assistant=assistant)
@@ -112,8 +113,8 @@ class AssistantViewSet(PublicIdViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List threads (an addition to OpenAI's API, for dashboards)", operation_id="listThreads"),
-    retrieve=extend_schema(summary="Retrieve a thread", operation_id="getThread"),
+    list=extend_schema(summary="List threads (an addition to OpenAI's API, for dashboards)", operation_id="listThreads", examples=[examples.THREAD]),
+    retrieve=extend_schema(summary="Retrieve a thread", operation_id="getThread", examples=[examples.THREAD]),
 )
 class ThreadViewSet(PublicIdViewSet):
     """Threads: stored conversations, each holding its messages and runs."""
@@ -127,7 +128,8 @@ class ThreadViewSet(PublicIdViewSet):
     @extend_schema(
         summary="Create a thread", operation_id="createThread",
         request=ThreadCreateSerializer,
-        examples=[examples.THREAD_CREATE],
+        responses={200: ThreadSerializer},
+        examples=[examples.THREAD, examples.THREAD_CREATE],
     )
     def create(self, request: Request) -> Response:
         data = validated(ThreadCreateSerializer, request)
@@ -136,19 +138,19 @@ class ThreadViewSet(PublicIdViewSet):
         )
         return Response(ThreadSerializer(thread).data)
 
-    @extend_schema(summary="Modify a thread", operation_id="modifyThread", request=MetadataUpdateSerializer)
+    @extend_schema(summary="Modify a thread", operation_id="modifyThread", request=MetadataUpdateSerializer, examples=[examples.METADATA_UPDATE, examples.THREAD])
     def update(self, request: Request, thread_id: str) -> Response:
         return self.update_metadata(services.thread_update, "thread")
 
-    @extend_schema(summary="Delete a thread", operation_id="deleteThread", responses=DeletedSerializer)
+    @extend_schema(summary="Delete a thread", operation_id="deleteThread", responses={200: DeletedSerializer}, examples=[examples.deleted_example("thread", "thread_abc123")])
     def destroy(self, request: Request, thread_id: str) -> Response:
         services.thread_delete(thread=self.get_object())
         return Response(deleted(thread_id, "thread"))
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List a thread's messages", operation_id="listMessages"),
-    retrieve=extend_schema(summary="Retrieve a message", operation_id="getMessage"),
+    list=extend_schema(summary="List a thread's messages", operation_id="listMessages", examples=[examples.MESSAGE]),
+    retrieve=extend_schema(summary="Retrieve a message", operation_id="getMessage", examples=[examples.MESSAGE]),
 )
 class MessageViewSet(ThreadScopedMixin, PublicIdViewSet):
     """A thread's messages, oldest to newest with `order=asc`."""
@@ -162,7 +164,8 @@ class MessageViewSet(ThreadScopedMixin, PublicIdViewSet):
     @extend_schema(
         summary="Create a message", operation_id="createMessage",
         request=MessageCreateSerializer,
-        examples=[examples.MESSAGE_CREATE],
+        responses={200: MessageSerializer},
+        examples=[examples.MESSAGE, examples.MESSAGE_CREATE],
     )
     def create(self, request: Request, thread_id: str) -> Response:
         message = services.message_create(
@@ -170,19 +173,19 @@ class MessageViewSet(ThreadScopedMixin, PublicIdViewSet):
         )
         return Response(MessageSerializer(message).data)
 
-    @extend_schema(summary="Modify a message", operation_id="modifyMessage", request=MetadataUpdateSerializer)
+    @extend_schema(summary="Modify a message", operation_id="modifyMessage", request=MetadataUpdateSerializer, examples=[examples.METADATA_UPDATE, examples.MESSAGE])
     def update(self, request: Request, thread_id: str, message_id: str) -> Response:
         return self.update_metadata(services.message_update, "message")
 
-    @extend_schema(summary="Delete a message", operation_id="deleteMessage", responses=DeletedSerializer)
+    @extend_schema(summary="Delete a message", operation_id="deleteMessage", responses={200: DeletedSerializer}, examples=[examples.deleted_example("thread.message", "msg_abc123")])
     def destroy(self, request: Request, thread_id: str, message_id: str) -> Response:
         services.message_delete(message=self.get_object())
         return Response(deleted(message_id, "thread.message"))
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List a thread's runs", operation_id="listRuns"),
-    retrieve=extend_schema(summary="Retrieve a run (poll its status)", operation_id="getRun"),
+    list=extend_schema(summary="List a thread's runs", operation_id="listRuns", examples=[examples.RUN]),
+    retrieve=extend_schema(summary="Retrieve a run (poll its status)", operation_id="getRun", examples=[examples.RUN]),
 )
 class RunViewSet(ThreadScopedMixin, PublicIdViewSet):
     """Runs: one assistant answering a thread, from `queued` to a final status."""
@@ -201,7 +204,8 @@ class RunViewSet(ThreadScopedMixin, PublicIdViewSet):
             "poll the run until it is `completed`, `failed` or `incomplete`."
         ),
         request=RunCreateSerializer,
-        examples=[examples.RUN_CREATE],
+        responses={200: RunSerializer},
+        examples=[examples.RUN, examples.RUN_CREATE],
     )
     def create(self, request: Request, thread_id: str) -> Response:
         data = validated(RunCreateSerializer, request)
@@ -220,14 +224,14 @@ class RunViewSet(ThreadScopedMixin, PublicIdViewSet):
         run = services.run_create(thread=self.thread, assistant=assistant, options=options)
         return Response(RunSerializer(run).data)
 
-    @extend_schema(summary="Modify a run", operation_id="modifyRun", request=MetadataUpdateSerializer)
+    @extend_schema(summary="Modify a run", operation_id="modifyRun", request=MetadataUpdateSerializer, examples=[examples.METADATA_UPDATE, examples.RUN])
     def update(self, request: Request, thread_id: str, run_id: str) -> Response:
         return self.update_metadata(services.run_update, "run")
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List a run's steps", operation_id="listRunSteps"),
-    retrieve=extend_schema(summary="Retrieve a run step", operation_id="getRunStep"),
+    list=extend_schema(summary="List a run's steps", operation_id="listRunSteps", examples=[examples.RUN_STEP]),
+    retrieve=extend_schema(summary="Retrieve a run step", operation_id="getRunStep", examples=[examples.RUN_STEP]),
 )
 class RunStepViewSet(ThreadScopedMixin, PublicIdViewSet):
     """The steps a run took: the messages it created."""

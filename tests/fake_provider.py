@@ -51,6 +51,7 @@ class FakeProvider:
         self.finish_reason = "stop"
         self.conversations: dict[str, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -65,6 +66,7 @@ class FakeProvider:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -210,6 +212,12 @@ def _handler_for(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             self._dispatch()
 
         def _dispatch(self) -> None:
+            try:
+                self._answer()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a time-out test): nothing left to answer
+
+        def _answer(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             raw = self.rfile.read(length) if length else b""
             body = json.loads(raw) if raw else {}
@@ -250,8 +258,8 @@ def _handler_for(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             return None
 
         def _fault(self, fault: Fault) -> None:
-            if fault.hang:
-                time.sleep(fault.hang)
+            if fault.hang and fake._stopping.wait(fault.hang):
+                return
             if fault.drop:
                 self.close_connection = True
                 self.connection.close()
