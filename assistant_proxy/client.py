@@ -1,16 +1,18 @@
 """
-The one module that imports `openai`: turns a `CompletionRequest` into a call to the Responses API or
-to Chat Completions, and the SDK's answers and errors into this package's types and exceptions.
+The one module that imports `openai`: opens the configured engine's stream for a `CompletionRequest`
+and turns the SDK's errors into this package's exceptions. The engines (`responses_engine`,
+`chat_engine`) turn requests into parameters and the SDK's events into this package's types.
 """
 
 import functools
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import openai
 
+from . import chat_engine, responses_engine
 from .conf import Engine, ProviderSettings, provider_settings
 from .exceptions import (
     ProviderBadResponse,
@@ -19,22 +21,28 @@ from .exceptions import (
     ProviderRejected,
     ProviderUnavailable,
 )
-from .types import Completion, CompletionRequest, Usage
+from .types import CompletionRequest, StreamItem
 
 logger = logging.getLogger(__name__)
 
 
-def complete(request: CompletionRequest) -> Completion:
-    """Generate one assistant reply with the configured engine."""
+def stream(request: CompletionRequest) -> Iterator[StreamItem]:
+    """
+    Generate one assistant turn with the configured engine: its text and tool-call pieces as the
+    provider sends them, then one Completion. Closing the iterator closes the provider's stream,
+    which stops the generation there.
+    """
     cfg = provider_settings()
     if not cfg.configured:
         raise ProviderNotConfigured()
-    client = _client(cfg)
-    generate: Callable[[Any, CompletionRequest], Completion] = (
-        _chat_completions_complete if cfg.engine == Engine.CHAT_COMPLETIONS else _responses_complete
-    )
+    engine = chat_engine if cfg.engine == Engine.CHAT_COMPLETIONS else responses_engine
     with _translated_errors():
-        return generate(client, request)
+        events = engine.open_stream(_client(cfg), request)
+    try:
+        with _translated_errors(streaming=True):
+            yield from engine.stream_items(events, request)
+    finally:
+        events.close()
 
 
 def conversation_create(*, metadata: dict[str, str] | None = None) -> str:
@@ -58,72 +66,8 @@ def _client(cfg: ProviderSettings) -> openai.OpenAI:
     )
 
 
-def _responses_complete(client: openai.OpenAI, request: CompletionRequest) -> Completion:
-    params: dict[str, Any] = {
-        "model": request.model,
-        "input": [{"role": turn.role, "content": turn.text} for turn in request.turns],
-    }
-    if request.instructions:
-        params["instructions"] = request.instructions
-    if request.prompt_id:
-        params["prompt"] = {"id": request.prompt_id}
-    if request.conversation_id:
-        params["conversation"] = request.conversation_id
-    params.update(_sampling(request, max_tokens_name="max_output_tokens"))
-    response = client.responses.create(**params)
-    if response.error is not None:
-        raise ProviderRejected(f"The provider failed the response: {response.error.message}")
-    message_ids = [item.id for item in response.output if item.type == "message"]
-    usage = response.usage
-    reason = getattr(response.incomplete_details, "reason", None)
-    return Completion(
-        text=response.output_text,
-        model=response.model or request.model,
-        usage=Usage(
-            prompt_tokens=usage.input_tokens if usage else 0,
-            completion_tokens=usage.output_tokens if usage else 0,
-        ),
-        response_id=response.id,
-        output_item_id=message_ids[0] if message_ids else "",
-        finish_reason="length" if reason == "max_output_tokens" else "stop",
-    )
-
-
-def _chat_completions_complete(client: openai.OpenAI, request: CompletionRequest) -> Completion:
-    messages: list[dict[str, str]] = []
-    if request.instructions:
-        messages.append({"role": "system", "content": request.instructions})
-    messages.extend({"role": turn.role, "content": turn.text} for turn in request.turns)
-    # `max_tokens` rather than `max_completion_tokens`: every OpenAI-compatible server reads it.
-    params = _sampling(request, max_tokens_name="max_tokens")
-    completion = client.chat.completions.create(model=request.model, messages=messages, **params)
-    if not completion.choices:
-        raise ProviderBadResponse("The provider answered with no choices.")
-    choice = completion.choices[0]
-    usage = completion.usage
-    return Completion(
-        text=choice.message.content or "",
-        model=completion.model or request.model,
-        usage=Usage(
-            prompt_tokens=usage.prompt_tokens if usage else 0,
-            completion_tokens=usage.completion_tokens if usage else 0,
-        ),
-        response_id=completion.id or "",
-        finish_reason="length" if choice.finish_reason == "length" else "stop",
-    )
-
-
-def _sampling(request: CompletionRequest, *, max_tokens_name: str) -> dict[str, Any]:
-    values = {
-        "temperature": request.temperature,
-        "top_p": request.top_p,
-        max_tokens_name: request.max_output_tokens,
-    }
-    return {name: value for name, value in values.items() if value is not None}
-
-
 @contextmanager
-def _translated_errors() -> Iterator[None]:
+def _translated_errors(*, streaming: bool = False) -> Iterator[None]:
     try:
         yield
     except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
@@ -137,6 +81,10 @@ def _translated_errors() -> Iterator[None]:
     except openai.APITimeoutError as exc:
         raise ProviderUnavailable("The language-model provider did not answer in time.") from exc
     except openai.APIConnectionError as exc:
+        if streaming:
+            raise ProviderUnavailable(
+                "The connection to the language-model provider broke in the middle of the reply."
+            ) from exc
         raise ProviderUnavailable("The language-model provider could not be reached.") from exc
     except openai.InternalServerError as exc:
         raise ProviderUnavailable(
@@ -147,7 +95,15 @@ def _translated_errors() -> Iterator[None]:
             f"The language-model provider rejected the request (HTTP {exc.status_code}): "
             f"{_provider_message(exc)}"
         ) from exc
-    except (openai.APIResponseValidationError, ValueError, AttributeError, TypeError) as exc:
+    except openai.APIResponseValidationError as exc:
+        logger.warning("Unreadable provider response: %s", exc)
+        raise ProviderBadResponse() from exc
+    except openai.APIError as exc:
+        # Raised by the SDK for an error event in the middle of a stream.
+        raise ProviderUnavailable(
+            f"The language-model provider failed in the middle of the reply: {exc.message}"
+        ) from exc
+    except (ValueError, AttributeError, TypeError, KeyError, IndexError) as exc:
         # Malformed JSON or a body of the wrong shape.
         logger.warning("Unreadable provider response: %s", exc)
         raise ProviderBadResponse() from exc

@@ -31,3 +31,30 @@ class ThreadBusy(ConversationError):
 class UnsupportedContent(ConversationError):
     default_code = "unsupported_content"
     default_message = "Only text content parts are supported."
+
+
+class RunNotCancellable(ConversationError):
+    default_message = "The run has already ended."
+
+
+class ToolOutputsRejected(ConversationError):
+    """Tool outputs that do not answer the run's pending tool calls exactly."""
+
+    default_message = "The tool outputs do not match the run's tool calls."
+
+
+class RunServerError(ConversationError):
+    """Something went wrong on this server while executing a run (logged with its traceback)."""
+
+    status_code = 500
+    error_type = "server_error"
+    default_code = "server_error"
+    default_message = "The server failed while executing the run; start a new run to try again."
+
+
+class RunEndedWithoutReply(ConversationError):
+    """A synchronous chat whose run was cancelled or expired before any reply."""
+
+    status_code = 409
+    default_code = "run_ended"
+    default_message = "The run ended before the assistant replied."

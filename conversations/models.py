@@ -106,10 +106,9 @@ class Thread(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     tool_resources = models.JSONField(default=dict, blank=True)
     provider_conversation_id = models.CharField(max_length=128, blank=True, help_text="conv_…")
-    # The last message the provider's Conversation holds; later ones are sent with the next run.
-    provider_synced_through = models.ForeignKey(
-        "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    # When the provider's Conversation last took in the thread: messages created and tool outputs
+    # submitted after this are sent with the next model call.
+    provider_synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -214,12 +213,26 @@ class Run(TokenUsage):
     failed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # Renewed while a process executes the run; a stale one means that process died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     engine = models.CharField(max_length=32, blank=True)
     provider_response_id = models.CharField(max_length=128, blank=True, help_text="resp_…")
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["thread", "status"], name="run_thread_status")]
+        indexes = [
+            models.Index(fields=["thread", "status"], name="run_thread_status"),
+            models.Index(fields=["status", "expires_at"], name="run_status_expiry"),
+        ]
+        constraints = [
+            # The database, not a check in Python, keeps a thread to one active run.
+            models.UniqueConstraint(
+                fields=["thread"],
+                condition=models.Q(status__in=ACTIVE_RUN_STATUSES),
+                name="one_active_run_per_thread",
+                violation_error_message="The thread already has an active run.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.public_id

@@ -20,6 +20,12 @@ urlpatterns = [
         name="assistant-detail",
     ),
     path("threads", viewsets.ThreadViewSet.as_view(COLLECTION), name="thread-list"),
+    # Before threads/<thread_id>, which would otherwise take "runs" for a thread id.
+    path(
+        "threads/runs",
+        viewsets.ThreadAndRunViewSet.as_view({"post": "create"}),
+        name="thread-and-run",
+    ),
     path("threads/<str:thread_id>", viewsets.ThreadViewSet.as_view(RECORD), name="thread-detail"),
     path(
         "threads/<str:thread_id>/messages",
@@ -36,6 +42,16 @@ urlpatterns = [
         "threads/<str:thread_id>/runs/<str:run_id>",
         viewsets.RunViewSet.as_view(RECORD_NO_DELETE),
         name="run-detail",
+    ),
+    path(
+        "threads/<str:thread_id>/runs/<str:run_id>/cancel",
+        viewsets.RunViewSet.as_view({"post": "cancel"}),
+        name="run-cancel",
+    ),
+    path(
+        "threads/<str:thread_id>/runs/<str:run_id>/submit_tool_outputs",
+        viewsets.RunViewSet.as_view({"post": "submit_tool_outputs"}),
+        name="run-submit-tool-outputs",
     ),
     path(
         "threads/<str:thread_id>/runs/<str:run_id>/steps",

@@ -5,8 +5,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
+from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -19,7 +21,8 @@ from . import selectors, services
 from .models import WorkerHeartbeat
 from .serializers import examples
 from .serializers.requests import ChatRequestSerializer, ChatResponseSerializer
-from .viewsets import validated
+from .streaming import chat_event_stream
+from .viewsets.base import validated
 
 API_VERSION = "1.0.0"
 
@@ -92,16 +95,27 @@ class ChatView(APIView):
         operation_id="chat",
         description=(
             "Sends a message and answers with the assistant's reply. Without `thread_id` a new "
-            "thread is made; with it the conversation continues with its earlier turns."
+            "thread is made; with it the conversation continues with its earlier turns. With "
+            "`stream: true` the answer is `text/event-stream`: `event: thread` (data "
+            "`{\"thread_id\"}`), then `event: delta` (data `{\"text\"}`) for each piece of the "
+            "reply, then `event: done` (data: the usual chat body) or `event: error` (data "
+            "`{\"error\": {…}}`). A provider that fails before the first token is answered with "
+            "a JSON error (502/503), as without streaming."
         ),
         request=ChatRequestSerializer,
-        responses=ChatResponseSerializer,
+        responses={
+            (200, "application/json"): ChatResponseSerializer,
+            (200, "text/event-stream"): OpenApiTypes.STR,
+        },
         examples=[examples.CHAT, examples.CHAT_REPLY],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> Response | StreamingHttpResponse:
         data = validated(ChatRequestSerializer, request)
         thread_id = data.get("thread_id")
         thread = selectors.thread_get(public_id=thread_id) if thread_id else None
+        if data.get("stream"):
+            run = services.chat_start(text=data["message"], thread=thread)
+            return chat_event_stream(run.thread, services.run_events(run=run))
         reply = services.chat_reply(text=data["message"], thread=thread)
         return Response(
             {

@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: the fake provider and an API client."""
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,3 +51,13 @@ def api(db: None, django_capture_on_commit_callbacks: Any) -> APIClient:
     client = CommittingAPIClient()
     client.capture = django_capture_on_commit_callbacks
     return client
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Remove the SQLite test database's WAL side files, which Django leaves behind."""
+    from django.conf import settings
+
+    name = str(settings.DATABASES["default"].get("TEST", {}).get("NAME") or "")
+    for suffix in ("-wal", "-shm"):
+        if name and os.path.exists(name + suffix):
+            os.remove(name + suffix)

@@ -1,25 +1,32 @@
 """
 A small, real HTTP server that speaks the parts of OpenAI's API this project uses: the Responses API
 (`/v1/responses`), Conversations (`/v1/conversations`) and Chat Completions
-(`/v1/chat/completions`). Tests script its replies and faults and read back what it received.
+(`/v1/chat/completions`), streamed (server-sent events, chunked) or not. Tests script its replies
+(text, tool calls, pacing, a cut-off stream) and faults, and read back what it received.
 
 By default it answers `Echo: <last user text> (turns: <number of input messages>)`, so a test can see
 both what the model was asked and how much history reached it.
 """
 
-import itertools
 import json
+import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-_ids = itertools.count(1)
+from tests.fake_provider_payloads import (
+    Reply,
+    Turn,
+    chat_chunks,
+    chat_completion,
+    new_id,
+    response_object,
+    responses_events,
+    responses_output,
+)
 
-
-def _new_id(prefix: str) -> str:
-    return f"{prefix}{next(_ids):024d}"
+__all__ = ["Fault", "FakeProvider", "ReceivedRequest", "Reply"]
 
 
 @dataclass
@@ -40,20 +47,22 @@ class ReceivedRequest:
     path: str
     body: Any
     headers: dict[str, str]
+    # For streamed answers: pieces written so far, and whether the client left before the end.
+    chunks_sent: int = 0
+    stream_closed_early: bool = False
 
 
 class FakeProvider:
     def __init__(self) -> None:
         self.requests: list[ReceivedRequest] = []
-        self.replies: list[str] = []
+        self.replies: list[str | Reply] = []
         self.faults: list[Fault] = []
         self.usage = (11, 7)
         self.finish_reason = "stop"
         self.conversations: dict[str, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -66,9 +75,11 @@ class FakeProvider:
         return self
 
     def stop(self) -> None:
+        """Stop serving and end every handler at once (hanging, streaming or idle keep-alive)."""
         self._stopping.set()
         self._server.shutdown()
-        self._server.server_close()
+        self._server.close_connections()
+        self._server.server_close()  # joins the handler threads
 
     def reset(self) -> None:
         with self._lock:
@@ -78,6 +89,11 @@ class FakeProvider:
             self.conversations.clear()
             self.usage = (11, 7)
             self.finish_reason = "stop"
+
+    def script(self, *replies: str | Reply) -> None:
+        """Queue the next model turns, in order; after them the default echo answers."""
+        with self._lock:
+            self.replies.extend(replies)
 
     def fail_next(self, fault: Fault | None = None, *, times: int = 1, **kwargs: Any) -> None:
         with self._lock:
@@ -93,93 +109,78 @@ class FakeProvider:
         with self._lock:
             return self.faults.pop(0) if self.faults else None
 
-    def _reply_text(self, last_user_text: str, turns: int) -> str:
+    def _turn(self, history: list[dict[str, Any]]) -> Turn:
         with self._lock:
-            if self.replies:
-                return self.replies.pop(0)
-        return f"Echo: {last_user_text} (turns: {turns})"
+            scripted = self.replies.pop(0) if self.replies else None
+        if isinstance(scripted, Reply):
+            return Turn.of(scripted, self.usage)
+        text = scripted if scripted is not None else (
+            f"Echo: {_last_user_text(history)} (turns: {_turns(history)})"
+        )
+        return Turn.of(Reply(text=text, finish=self.finish_reason), self.usage)
 
-    def responses_create(self, body: dict[str, Any]) -> dict[str, Any]:
+    def responses_turn(self, body: dict[str, Any]) -> tuple[Turn, list[dict[str, Any]]]:
         items = body.get("input") or []
         if isinstance(items, str):
             items = [{"role": "user", "content": items}]
         history = list(items)
         if conversation_id := body.get("conversation"):
             history = self.conversations.get(conversation_id, []) + history
-        text = self._reply_text(_last_user_text(history), len(history))
-        prompt_tokens, completion_tokens = self.usage
-        output_item = {
-            "id": _new_id("msg_"),
-            "type": "message",
-            "role": "assistant",
-            "status": "completed",
-            "content": [{"type": "output_text", "text": text, "annotations": []}],
-        }
-        if conversation_id and conversation_id in self.conversations:
-            self.conversations[conversation_id].extend(items + [output_item])
-        incomplete = self.finish_reason == "length"
-        return {
-            "id": _new_id("resp_"),
-            "object": "response",
-            "created_at": int(time.time()),
-            "status": "incomplete" if incomplete else "completed",
-            "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
-            "error": None,
-            "model": body.get("model", "fake-model"),
-            "output": [output_item],
-            "parallel_tool_calls": True,
-            "tool_choice": "auto",
-            "tools": [],
-            "usage": {
-                "input_tokens": prompt_tokens,
-                "output_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-                "input_tokens_details": {"cached_tokens": 0},
-                "output_tokens_details": {"reasoning_tokens": 0},
-            },
-        }
+        return self._turn(history), items
 
-    def chat_completions_create(self, body: dict[str, Any]) -> dict[str, Any]:
-        messages = [m for m in body.get("messages", []) if m.get("role") != "system"]
-        text = self._reply_text(_last_user_text(messages), len(messages))
-        prompt_tokens, completion_tokens = self.usage
-        return {
-            "id": _new_id("chatcmpl-"),
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": body.get("model", "fake-model"),
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": text},
-                    "finish_reason": self.finish_reason,
-                }
-            ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
-        }
+    def responses_record(self, body: dict[str, Any], items: list[dict[str, Any]], turn: Turn) -> None:
+        """Keep the request's input and the reply's output in the named Conversation."""
+        conversation_id = body.get("conversation")
+        if conversation_id and conversation_id in self.conversations:
+            self.conversations[conversation_id].extend(items + responses_output(turn))
+
+    def chat_turn(self, body: dict[str, Any]) -> Turn:
+        return self._turn([m for m in body.get("messages", []) if m.get("role") != "system"])
 
     def conversation_create(self, body: dict[str, Any]) -> dict[str, Any]:
-        conversation_id = _new_id("conv_")
+        conversation_id = new_id("conv_")
         self.conversations[conversation_id] = list(body.get("items") or [])
         return _conversation(conversation_id, body.get("metadata"))
 
     def conversation_items_add(self, conversation_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        items = [dict(item, id=item.get("id") or _new_id("msg_")) for item in body.get("items", [])]
+        items = [dict(item, id=item.get("id") or new_id("msg_")) for item in body.get("items", [])]
         self.conversations[conversation_id].extend(items)
         return {"object": "list", "data": items, "first_id": None, "last_id": None, "has_more": False}
 
 
+class _Server(ThreadingHTTPServer):
+    """Tracks its client sockets so that stop() can end handlers blocked on them."""
+
+    daemon_threads = False
+    block_on_close = True
+
+    def __init__(self, *args: Any) -> None:
+        self._sockets: set[socket.socket] = set()
+        self._sockets_lock = threading.Lock()
+        super().__init__(*args)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._sockets_lock:
+            self._sockets.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._sockets_lock:
+            self._sockets.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._sockets_lock:
+            sockets = list(self._sockets)
+        for client in sockets:
+            try:
+                client.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
 def _conversation(conversation_id: str, metadata: Any) -> dict[str, Any]:
-    return {
-        "id": conversation_id,
-        "object": "conversation",
-        "created_at": int(time.time()),
-        "metadata": metadata or {},
-    }
+    return {"id": conversation_id, "object": "conversation", "created_at": 0, "metadata": metadata or {}}
 
 
 def _text_of(content: Any) -> str:
@@ -193,6 +194,11 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
         if message.get("role") == "user":
             return _text_of(message.get("content"))
     return ""
+
+
+def _turns(history: list[dict[str, Any]]) -> int:
+    """Messages in the history (tool calls and outputs are items, not turns)."""
+    return sum(1 for item in history if "role" in item)
 
 
 def _handler_for(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
@@ -214,47 +220,109 @@ def _handler_for(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
         def _dispatch(self) -> None:
             try:
                 self._answer()
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a time-out test): nothing left to answer
+            except OSError:  # the client gave up (a time-out, a cancelled stream, a stop)
+                self.close_connection = True
 
         def _answer(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             raw = self.rfile.read(length) if length else b""
             body = json.loads(raw) if raw else {}
             path = self.path.split("?")[0]
-            fake.requests.append(
-                ReceivedRequest(self.command, path, body, {k.lower(): v for k, v in self.headers.items()})
+            received = ReceivedRequest(
+                self.command, path, body, {k.lower(): v for k, v in self.headers.items()}
             )
+            fake.requests.append(received)
             fault = fake._take_fault()
             if fault is not None:
                 self._fault(fault)
                 return
-            answer = self._route(path, body)
-            if answer is None:
-                self._send(404, {"error": {"message": f"Unknown path {path}", "type": "invalid_request_error"}})
-            else:
-                self._send(200, answer)
-
-        def _route(self, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
             parts = path.strip("/").split("/")[1:]  # without the leading "v1"
             if self.command == "POST" and parts == ["responses"]:
-                return fake.responses_create(body)
-            if self.command == "POST" and parts == ["chat", "completions"]:
-                return fake.chat_completions_create(body)
+                self._responses(body, received)
+            elif self.command == "POST" and parts == ["chat", "completions"]:
+                self._chat(body, received)
+            elif (answer := self._conversations(parts, body)) is not None:
+                self._send(200, answer)
+            else:
+                message = f"Unknown path {path}"
+                self._send(404, {"error": {"message": message, "type": "invalid_request_error"}})
+
+        def _responses(self, body: dict[str, Any], received: ReceivedRequest) -> None:
+            turn, items = fake.responses_turn(body)
+            model = body.get("model", "fake-model")
+            if body.get("stream"):
+                events = (
+                    (f"event: {event['type']}\ndata: {json.dumps(event)}\n\n", piece)
+                    for event, piece in responses_events(turn, model)
+                )
+                if self._stream(events, turn, received):
+                    fake.responses_record(body, items, turn)
+                return
+            fake.responses_record(body, items, turn)
+            self._send(200, response_object(turn, model, output=responses_output(turn), done=True))
+
+        def _chat(self, body: dict[str, Any], received: ReceivedRequest) -> None:
+            turn = fake.chat_turn(body)
+            model = body.get("model", "fake-model")
+            if not body.get("stream"):
+                self._send(200, chat_completion(turn, model))
+                return
+            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            chunks = [
+                (f"data: {json.dumps(chunk)}\n\n", piece)
+                for chunk, piece in chat_chunks(turn, model, include_usage=include_usage)
+            ]
+            self._stream([*chunks, ("data: [DONE]\n\n", False)], turn, received)
+
+        def _stream(self, events: Any, turn: Turn, received: ReceivedRequest) -> bool:
+            """Send events as a chunked event stream, paced and cut as scripted; whether whole."""
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.send_header("transfer-encoding", "chunked")
+            self.end_headers()
+            try:
+                for text, piece in events:
+                    if piece:
+                        if turn.reply.delay and fake._stopping.wait(turn.reply.delay):
+                            raise ConnectionAbortedError("the fake provider is stopping")
+                        if turn.reply.cut_after is not None and received.chunks_sent >= turn.reply.cut_after:
+                            self._cut()
+                            return False
+                    data = text.encode()
+                    self.wfile.write(b"%X\r\n%s\r\n" % (len(data), data))
+                    self.wfile.flush()
+                    if piece:
+                        received.chunks_sent += 1
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+                return True
+            except OSError:
+                received.stream_closed_early = True
+                raise
+
+        def _cut(self) -> None:
+            """End the connection mid-stream, without the chunked terminator: a broken stream."""
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+        def _conversations(self, parts: list[str], body: dict[str, Any]) -> dict[str, Any] | None:
             if self.command == "POST" and parts == ["conversations"]:
                 return fake.conversation_create(body)
-            if len(parts) >= 2 and parts[0] == "conversations" and parts[1] in fake.conversations:
-                conversation_id = parts[1]
-                if parts[2:] == ["items"] and self.command == "POST":
-                    return fake.conversation_items_add(conversation_id, body)
-                if parts[2:] == ["items"] and self.command == "GET":
-                    data = fake.conversations[conversation_id]
-                    return {"object": "list", "data": data, "has_more": False}
-                if not parts[2:] and self.command == "GET":
-                    return _conversation(conversation_id, {})
-                if not parts[2:] and self.command == "DELETE":
-                    del fake.conversations[conversation_id]
-                    return {"id": conversation_id, "object": "conversation.deleted", "deleted": True}
+            if len(parts) < 2 or parts[0] != "conversations" or parts[1] not in fake.conversations:
+                return None
+            conversation_id = parts[1]
+            if parts[2:] == ["items"] and self.command == "POST":
+                return fake.conversation_items_add(conversation_id, body)
+            if parts[2:] == ["items"] and self.command == "GET":
+                return {"object": "list", "data": fake.conversations[conversation_id], "has_more": False}
+            if not parts[2:] and self.command == "GET":
+                return _conversation(conversation_id, {})
+            if not parts[2:] and self.command == "DELETE":
+                del fake.conversations[conversation_id]
+                return {"id": conversation_id, "object": "conversation.deleted", "deleted": True}
             return None
 
         def _fault(self, fault: Fault) -> None:

@@ -170,6 +170,16 @@ ASSISTANT_ID = env.str("ASSISTANT_ID", default="")
 # --- Background runs.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=10)
+# A run not finished this long after its creation ends `expired` (OpenAI's default: 10 minutes).
+RUN_EXPIRES_SECONDS = env.int("RUN_EXPIRES_SECONDS", default=600)
+# Each process renews the heartbeat of the runs it executes this often; a run whose heartbeat is
+# older than RUN_STALE_SECONDS lost its process and is failed by the sweeper.
+RUN_HEARTBEAT_SECONDS = env.float("RUN_HEARTBEAT_SECONDS", default=5.0)
+RUN_STALE_SECONDS = env.float("RUN_STALE_SECONDS", default=30.0)
+# How soon a cancel is noticed by the process generating the run.
+RUN_CANCEL_POLL_SECONDS = env.float("RUN_CANCEL_POLL_SECONDS", default=0.5)
+# How often the worker sweeps overdue runs.
+RUN_SWEEP_SECONDS = env.float("RUN_SWEEP_SECONDS", default=10.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -11,6 +11,15 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 from .base import *  # noqa: E402, F403
 
 DEBUG = False
+
+# SQLite tests use a file, not shared memory: the run-liveness thread and the worker processes that
+# some tests start must reach the same database, with SQLite's ordinary file locking.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(
+            os.environ.get("TMPDIR", "/tmp"), f"signage-analyst-test-{os.getpid()}.sqlite3"
+        )
+    }
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -33,3 +42,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Runs: quick cancel polls so tests of cancelling are fast; the rest as in production.
+RUN_CANCEL_POLL_SECONDS = 0.05

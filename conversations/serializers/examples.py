@@ -40,6 +40,28 @@ RUN_CREATE = OpenApiExample(
     value={"additional_instructions": "Answer in two sentences."},
 )
 
+THREAD_AND_RUN_CREATE = OpenApiExample(
+    "New thread with a question, streamed",
+    request_only=True,
+    value={
+        "thread": {
+            "messages": [{"role": "user", "content": "Which ad ran most often on lobby-01?"}],
+            "metadata": {"signage_id": "lobby-01"},
+        },
+        "stream": True,
+    },
+)
+
+SUBMIT_TOOL_OUTPUTS = OpenApiExample(
+    "Answer a function call",
+    request_only=True,
+    value={
+        "tool_outputs": [
+            {"tool_call_id": "call_abc123", "output": "{\"views\": 1284, \"screen\": \"lobby-01\"}"}
+        ]
+    },
+)
+
 METADATA_UPDATE = OpenApiExample(
     "Tag with a campaign", request_only=True, value={"metadata": {"campaign": "spring-sale"}}
 )

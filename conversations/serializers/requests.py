@@ -1,25 +1,47 @@
 """Input serializers: what each endpoint accepts, validated before any service is called."""
 
-import re
 from typing import Any
 
 from rest_framework import serializers
 
 from ..models import MessageRole
-from ..services import NewMessage
+from ..services import NewMessage, ToolOutput
 from ..services.messages import content_parts
 from .fields import MessageContentField, MetadataField
 
 
-class ToolSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["function"])
-    function = serializers.DictField()
+class FunctionSerializer(serializers.Serializer):
+    name = serializers.RegexField(
+        r"^[A-Za-z0-9_-]{1,64}$",
+        error_messages={"invalid": "A function name is 1-64 letters, digits, underscores or dashes."},
+    )
+    description = serializers.CharField(max_length=1024, required=False, allow_blank=True)
+    parameters = serializers.DictField(
+        required=False, help_text="The arguments as a JSON Schema object."
+    )
+    strict = serializers.BooleanField(required=False, allow_null=True)
 
-    def validate_function(self, function: dict[str, Any]) -> dict[str, Any]:
-        name = function.get("name")
-        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
-            raise serializers.ValidationError("A function needs a name of 1-64 letters, digits, _ or -.")
-        return function
+    def validate_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        if parameters.get("type", "object") != "object":
+            raise serializers.ValidationError("Function parameters must be a JSON Schema object.")
+        return parameters
+
+
+class ToolSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(
+        choices=["function"],
+        error_messages={
+            "invalid_choice": (
+                "Tool type {input!r} is not supported here: only 'function' tools "
+                "(code_interpreter and file_search are not available)."
+            )
+        },
+    )
+    function = FunctionSerializer()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Stored as sent (minus unknown keys): the shape OpenAI's objects show.
+        return {"type": attrs["type"], "function": dict(attrs["function"])}
 
 
 class AssistantWriteSerializer(serializers.Serializer):
@@ -112,17 +134,65 @@ class RunCreateSerializer(serializers.Serializer):
     response_format = serializers.JSONField(required=False, allow_null=True)
     tool_choice = serializers.JSONField(required=False, allow_null=True)
     parallel_tool_calls = serializers.BooleanField(required=False, default=True)
-    stream = serializers.BooleanField(required=False, allow_null=True)
+    stream = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        help_text="true: answer with server-sent events (text/event-stream) as the run goes.",
+    )
 
-    def validate_stream(self, stream: bool | None) -> bool:
-        if stream:
-            raise serializers.ValidationError("Streaming runs are not available on this server yet.")
-        return False
+    def validate_tool_choice(self, tool_choice: Any) -> Any:
+        if tool_choice is None or tool_choice in ("none", "auto", "required"):
+            return tool_choice
+        if (
+            isinstance(tool_choice, dict)
+            and tool_choice.get("type") == "function"
+            and isinstance(tool_choice.get("function"), dict)
+            and isinstance(tool_choice["function"].get("name"), str)
+        ):
+            return {"type": "function", "function": {"name": tool_choice["function"]["name"]}}
+        raise serializers.ValidationError(
+            "Expected 'none', 'auto', 'required' or {\"type\": \"function\", "
+            "\"function\": {\"name\": …}}."
+        )
+
+
+class ThreadAndRunCreateSerializer(RunCreateSerializer):
+    thread = ThreadCreateSerializer(required=False, allow_null=True)
+    # Not part of OpenAI's create-thread-and-run: the thread's own messages take their place.
+    additional_instructions = None
+    additional_messages = None
+
+
+class ToolOutputSerializer(serializers.Serializer):
+    tool_call_id = serializers.CharField(max_length=128)
+    output = serializers.CharField(
+        max_length=512_000, required=False, default="", allow_blank=True, trim_whitespace=False
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> ToolOutput:
+        return ToolOutput(tool_call_id=attrs["tool_call_id"], output=attrs["output"])
+
+
+class SubmitToolOutputsSerializer(serializers.Serializer):
+    tool_outputs = ToolOutputSerializer(many=True, allow_empty=False, max_length=128)
+    stream = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        help_text="true: answer with server-sent events (text/event-stream) as the run goes on.",
+    )
 
 
 class ChatRequestSerializer(serializers.Serializer):
     message = serializers.CharField(max_length=256_000, trim_whitespace=False)
     thread_id = serializers.CharField(max_length=40, required=False, allow_null=True, allow_blank=True)
+    stream = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "true: answer with server-sent events: `thread` {thread_id}, `delta` {text} per piece "
+            "of the reply, then `done` with the usual chat body, or `error` {error}."
+        ),
+    )
 
     def validate_message(self, message: str) -> str:
         if not message.strip():

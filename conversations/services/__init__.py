@@ -3,25 +3,46 @@ Services: the functions that write conversation records. Views call these and no
 """
 
 from .assistants import assistant_create, assistant_delete, assistant_update
-from .chat import chat_reply
+from .chat import chat_reply, chat_start
+from .executor import run_events, run_execute, run_stream_events
 from .messages import NewMessage, message_create, message_delete, message_update, text_content
-from .runs import run_create, run_execute, run_update
+from .runs import (
+    RunOptions,
+    ToolOutput,
+    run_cancel,
+    run_claim,
+    run_create,
+    run_submit_tool_outputs,
+    run_update,
+    thread_run_create,
+)
+from .sweeper import runs_sweep
 from .threads import thread_create, thread_delete, thread_update
 
 __all__ = [
     "NewMessage",
+    "RunOptions",
+    "ToolOutput",
     "assistant_create",
     "assistant_delete",
     "assistant_update",
     "chat_reply",
+    "chat_start",
     "message_create",
     "message_delete",
     "message_update",
+    "run_cancel",
+    "run_claim",
     "run_create",
+    "run_events",
     "run_execute",
+    "run_stream_events",
+    "run_submit_tool_outputs",
     "run_update",
+    "runs_sweep",
     "text_content",
     "thread_create",
     "thread_delete",
+    "thread_run_create",
     "thread_update",
 ]

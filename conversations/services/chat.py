@@ -1,30 +1,47 @@
-"""The seed's one-call chat: save the question, answer it synchronously, return the reply."""
+"""The seed's one-call chat: save the question, answer it (streamed or not), return the reply."""
 
-from assistant_proxy.exceptions import ProviderError
-
-from ..models import Message, MessageRole, Thread
+from ..exceptions import RunEndedWithoutReply, RunServerError
+from ..models import Message, MessageRole, Run, Thread
 from ..selectors import assistant_default
+from .executor import run_events
 from .messages import NewMessage, text_content
-from .runs import RunOptions, run_claim, run_create, run_execute
+from .runs import RunOptions, run_claim, run_create
 from .threads import thread_create
 
 
-def chat_reply(*, text: str, thread: Thread | None = None) -> Message:
+def chat_start(*, text: str, thread: Thread | None = None) -> Run:
     """
-    Add the user's message to the thread (a new one when none is given), run the default assistant
-    on it and return the assistant's message. The user's message stays saved when the provider
-    fails; the failure is recorded on the run and raised.
+    Add the user's message to the thread (a new one when none is given) and start the default
+    assistant on it, claimed for the caller to execute with `run_events`. The chat has no way to
+    return tool outputs, so the run offers the model no client functions.
     """
-    assistant = assistant_default()
     thread = thread or thread_create()
     question = NewMessage(role=MessageRole.USER, content=text_content(text))
     run = run_create(
         thread=thread,
-        assistant=assistant,
-        options=RunOptions(additional_messages=[question]),
+        assistant=assistant_default(),
+        options=RunOptions(additional_messages=[question], tools=[]),
         enqueue=False,
     )
     claimed = run_claim(run_pk=run.pk)
-    if claimed is None:  # cancelled between creation and claim
-        raise ProviderError("The run was cancelled before it started.")
-    return run_execute(run=claimed)
+    if claimed is None:  # cancelled or expired between creation and claim
+        raise RunServerError("The run was ended before it started; send the message again.")
+    return claimed
+
+
+def chat_reply(*, text: str, thread: Thread | None = None) -> Message:
+    """
+    Answer synchronously and return the assistant's message. The user's message stays saved when
+    the provider fails; the failure is recorded on the run and raised.
+    """
+    run = chat_start(text=text, thread=thread)
+    last = None
+    for last in run_events(run=run):
+        pass
+    if last is not None and last.error is not None:
+        raise last.error
+    reply = Message.objects.filter(run=run, role=MessageRole.ASSISTANT).select_related("thread").last()
+    if reply is None:
+        run.refresh_from_db(fields=["status"])
+        raise RunEndedWithoutReply(f"The run ended {run.status} before the assistant replied.")
+    return reply

@@ -8,6 +8,8 @@ from django.db import transaction
 
 from ..exceptions import ThreadBusy, UnsupportedContent
 from ..models import ACTIVE_RUN_STATUSES, Message, Thread
+from .history import thread_conversation_forget
+from .sweeper import run_sweep_one
 
 
 @dataclass(frozen=True)
@@ -47,16 +49,23 @@ def content_parts(content: str | Sequence[dict[str, Any]]) -> list[dict[str, Any
     return parts
 
 
-def thread_lock_idle(*, thread: Thread, action: str) -> Thread:
+def thread_lock_idle(*, thread: Thread, adding: str) -> Thread:
     """
-    Lock the thread's row for the current transaction and refuse if a run is active on it, so a
-    message or run can only be added while no run is working on the thread.
+    Lock the thread's row for the current transaction and refuse (in OpenAI's words) if a run is
+    active on it, so messages and runs are only added while no run works on the thread. An active
+    run that is overdue (expired, or its executor died) is ended first instead of blocking.
     """
     locked = Thread.objects.select_for_update().get(pk=thread.pk)
-    active = locked.runs.filter(status__in=ACTIVE_RUN_STATUSES).values_list("public_id", flat=True)
-    if run_id := active.first():
-        raise ThreadBusy(f"Can't add {action} to {thread.public_id} while a run {run_id} is active.")
-    return locked
+    active = locked.runs.filter(status__in=ACTIVE_RUN_STATUSES).first()
+    if active is not None and run_sweep_one(run=active):
+        active = None
+    if active is None:
+        return locked
+    if adding == "messages":
+        raise ThreadBusy(
+            f"Can't add messages to {thread.public_id} while a run {active.public_id} is active."
+        )
+    raise ThreadBusy(f"Thread {thread.public_id} already has an active run {active.public_id}.")
 
 
 def messages_save(*, thread: Thread, messages: Sequence[NewMessage], **extra: Any) -> list[Message]:
@@ -75,7 +84,7 @@ def messages_save(*, thread: Thread, messages: Sequence[NewMessage], **extra: An
 
 @transaction.atomic
 def message_create(*, thread: Thread, message: NewMessage) -> Message:
-    thread_lock_idle(thread=thread, action="messages")
+    thread_lock_idle(thread=thread, adding="messages")
     (saved,) = messages_save(thread=thread, messages=[message])
     return saved
 
@@ -87,12 +96,9 @@ def message_update(*, message: Message, metadata: dict[str, str]) -> Message:
 
 
 def message_delete(*, message: Message) -> None:
-    thread = message.thread
+    thread_pk = message.thread_id
     message.delete()
-    if thread.provider_conversation_id:
-        # The provider's Conversation still holds the deleted message: start a fresh one, built
-        # from the remaining history, at the next run.
-        Thread.objects.filter(pk=thread.pk).update(
-            provider_conversation_id="", provider_synced_through=None
-        )
+    # The provider's Conversation still holds the deleted message: start a fresh one, built from
+    # the remaining history, at the next run.
+    thread_conversation_forget(thread_pk=thread_pk)
 

@@ -1,37 +1,32 @@
 """
-Services for runs: creating a run, and the executor that takes a run from `queued` to a final
-status. The background task and the synchronous chat both go through `run_execute`.
+Services for the lifecycle of runs: creating one (alone or with a new thread), claiming it for
+execution, cancelling it, and resuming it with tool outputs. Executing a run is `executor`'s job;
+ending abandoned or overdue ones is `sweeper`'s.
 
-No transaction is held across the provider call: what the user sent is saved first, the provider is
-called, then what came back is saved.
+A thread has at most one active run. The thread's row lock serializes competing requests and a
+partial unique index on runs makes the database itself refuse a second active run.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from assistant_proxy.client import complete, conversation_create
 from assistant_proxy.conf import provider_settings
 from assistant_proxy.exceptions import ProviderError, ProviderNotConfigured
-from assistant_proxy.types import Completion, CompletionRequest, Turn
 
-from ..models import (
-    Assistant,
-    Message,
-    MessageRole,
-    MessageStatus,
-    Run,
-    RunStatus,
-    RunStep,
-    RunStepStatus,
-    RunStepType,
-    Thread,
-)
-from ..selectors import thread_history
-from .messages import NewMessage, messages_save, text_content, thread_lock_idle
+from ..exceptions import RunNotCancellable, ThreadBusy, ToolOutputsRejected
+from ..models import ACTIVE_RUN_STATUSES, Assistant, Run, RunStatus, RunStep, RunStepStatus, RunStepType, Thread
+from .history import thread_conversation_forget
+from .messages import NewMessage, messages_save, thread_lock_idle
+from .sweeper import run_end_now
+from .threads import thread_create
 
 
 @dataclass(frozen=True)
@@ -54,18 +49,25 @@ class RunOptions:
     parallel_tool_calls: bool = True
 
 
+@dataclass(frozen=True)
+class ToolOutput:
+    tool_call_id: str
+    output: str
+
+
 def run_create(
     *, thread: Thread, assistant: Assistant, options: RunOptions = RunOptions(), enqueue: bool = True
 ) -> Run:
     """
-    Save a queued run (and its additional messages) and hand it to the worker once committed.
-    Without a configured provider the run is saved as failed and ProviderNotConfigured raised.
+    Save a queued run (and its additional messages) and, with `enqueue`, hand it to the worker once
+    committed; without, the caller executes it (streaming, the seed's chat). Without a configured
+    provider the run is saved as failed and ProviderNotConfigured raised.
     """
     configured = provider_settings().configured
     with transaction.atomic():
-        thread_lock_idle(thread=thread, action="runs")
+        thread_lock_idle(thread=thread, adding="runs")
         messages_save(thread=thread, messages=options.additional_messages)
-        run = Run.objects.create(thread=thread, assistant=assistant, **_run_fields(assistant, options))
+        run = _run_insert(thread, assistant, options)
         if enqueue and configured:
             transaction.on_commit(lambda: _enqueue(run))
     if not configured:
@@ -73,6 +75,20 @@ def run_create(
         run_fail(run=run, error=error)
         raise error
     return run
+
+
+def thread_run_create(
+    *,
+    assistant: Assistant,
+    options: RunOptions,
+    metadata: dict[str, str] | None = None,
+    messages: Sequence[NewMessage] = (),
+    enqueue: bool = True,
+) -> Run:
+    """Create a thread with its first messages and start a run on it, in one transaction."""
+    with transaction.atomic():
+        thread = thread_create(metadata=metadata, messages=messages)
+        return run_create(thread=thread, assistant=assistant, options=options, enqueue=enqueue)
 
 
 def run_update(*, run: Run, metadata: dict[str, str]) -> Run:
@@ -84,31 +100,73 @@ def run_update(*, run: Run, metadata: dict[str, str]) -> Run:
 def run_claim(*, run_pk: int) -> Run | None:
     """
     Move a queued run to in_progress and return it; None when another delivery of the same task
-    already claimed it (or it was cancelled), so a task delivered twice answers only once.
+    already claimed it, or it was cancelled or expired, so a task delivered twice answers once.
     """
-    claimed = Run.objects.filter(pk=run_pk, status=RunStatus.QUEUED).update(
-        status=RunStatus.IN_PROGRESS, started_at=timezone.now()
+    now = timezone.now()
+    claimed = Run.objects.filter(pk=run_pk, status=RunStatus.QUEUED, expires_at__gt=now).update(
+        status=RunStatus.IN_PROGRESS,
+        started_at=Coalesce(F("started_at"), now),
+        heartbeat_at=now,
     )
     if not claimed:
         return None
     return Run.objects.select_related("thread", "assistant").get(pk=run_pk)
 
 
-def run_execute(*, run: Run) -> Message:
+def run_cancel(*, run: Run) -> Run:
     """
-    Generate the reply of a claimed run and save it. A provider failure is recorded on the run
-    (status failed, last_error) and raised again for callers that answer synchronously.
+    Cancel a run: at once when it is queued or waiting for tool outputs; through `cancelling`
+    when it is generating, so the executor stops and saves what it has.
     """
-    try:
-        request = _completion_request(run)
-        completion = complete(request)
-    except ProviderError as error:
-        run_fail(run=run, error=error)
-        raise
-    message = _run_finish(run=run, completion=completion)
-    if request.conversation_id:
-        Thread.objects.filter(pk=run.thread_id).update(provider_synced_through=message)
-    return message
+    with transaction.atomic():
+        locked = Run.objects.select_for_update(of=("self",)).select_related("thread", "assistant").get(pk=run.pk)
+        if locked.status == RunStatus.IN_PROGRESS:
+            locked.status = RunStatus.CANCELLING
+            locked.save(update_fields=["status"])
+        elif locked.status in (RunStatus.QUEUED, RunStatus.REQUIRES_ACTION):
+            had_tool_calls = locked.status == RunStatus.REQUIRES_ACTION
+            run_end_now(run=locked, status=RunStatus.CANCELLED)
+            if had_tool_calls:
+                # The mirrored Conversation holds calls that will never get their outputs.
+                thread_conversation_forget(thread_pk=locked.thread_id)
+        elif locked.status != RunStatus.CANCELLING:
+            raise RunNotCancellable(f"Cannot cancel run with status '{locked.status}'.")
+    return locked
+
+
+def run_submit_tool_outputs(
+    *, run: Run, tool_outputs: Sequence[ToolOutput], enqueue: bool = True
+) -> Run:
+    """
+    Record the outputs of a run's pending tool calls (all of them, each once) and queue the run to
+    go on; with `enqueue` the worker takes it, otherwise the caller executes it (streaming).
+    """
+    with transaction.atomic():
+        locked = Run.objects.select_for_update(of=("self",)).select_related("thread", "assistant").get(pk=run.pk)
+        if locked.status != RunStatus.REQUIRES_ACTION:
+            raise ToolOutputsRejected(
+                f"Runs in status '{locked.status}' do not accept tool outputs.", param="tool_outputs"
+            )
+        outputs = _matched_outputs(locked, tool_outputs)
+        step = (
+            RunStep.objects.filter(
+                run=locked, type=RunStepType.TOOL_CALLS, status=RunStepStatus.IN_PROGRESS
+            )
+            .order_by("-id")
+            .first()
+        )
+        if step is not None:
+            for call in step.step_details.get("tool_calls", []):
+                call["function"]["output"] = outputs.get(call["id"], "")
+            step.status = RunStepStatus.COMPLETED
+            step.completed_at = timezone.now()
+            step.save(update_fields=["step_details", "status", "completed_at"])
+        locked.status = RunStatus.QUEUED
+        locked.required_action = None
+        locked.save(update_fields=["status", "required_action"])
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue(locked))
+    return locked
 
 
 def run_fail(*, run: Run, error: ProviderError) -> Run:
@@ -119,13 +177,42 @@ def run_fail(*, run: Run, error: ProviderError) -> Run:
     return run
 
 
-def thread_conversation(*, thread: Thread) -> str:
-    """The thread's provider Conversation id, creating the Conversation on first use."""
-    if not thread.provider_conversation_id:
-        thread.provider_conversation_id = conversation_create(metadata={"thread_id": thread.public_id})
-        thread.provider_synced_through = None
-        thread.save(update_fields=["provider_conversation_id", "provider_synced_through"])
-    return thread.provider_conversation_id
+def _matched_outputs(run: Run, tool_outputs: Sequence[ToolOutput]) -> dict[str, str]:
+    pending = [call["id"] for call in run.required_action["submit_tool_outputs"]["tool_calls"]]
+    outputs: dict[str, str] = {}
+    for index, output in enumerate(tool_outputs):
+        param = f"tool_outputs[{index}].tool_call_id"
+        if output.tool_call_id not in pending:
+            raise ToolOutputsRejected(
+                f"No tool call with id '{output.tool_call_id}' is waiting for output in this run.",
+                param=param,
+            )
+        if output.tool_call_id in outputs:
+            raise ToolOutputsRejected(
+                f"Tool call '{output.tool_call_id}' was given more than one output.", param=param
+            )
+        outputs[output.tool_call_id] = output.output
+    if missing := [call_id for call_id in pending if call_id not in outputs]:
+        raise ToolOutputsRejected(
+            f"Expected tool outputs for call_ids {pending}, got {list(outputs)}: "
+            f"missing {missing}.",
+            param="tool_outputs",
+        )
+    return outputs
+
+
+def _run_insert(thread: Thread, assistant: Assistant, options: RunOptions) -> Run:
+    try:
+        with transaction.atomic():
+            return Run.objects.create(thread=thread, assistant=assistant, **_run_fields(assistant, options))
+    except IntegrityError:
+        # Only reachable when another request won the race past the row lock (or a database
+        # without row locks): the partial unique index refused this second active run.
+        active = Run.objects.filter(thread=thread, status__in=ACTIVE_RUN_STATUSES).first()
+        raise ThreadBusy(
+            f"Thread {thread.public_id} already has an active run"
+            f"{' ' + active.public_id if active else ''}."
+        ) from None
 
 
 def _run_fields(assistant: Assistant, options: RunOptions) -> dict[str, Any]:
@@ -147,6 +234,7 @@ def _run_fields(assistant: Assistant, options: RunOptions) -> dict[str, Any]:
         "tool_choice": options.tool_choice or "auto",
         "parallel_tool_calls": options.parallel_tool_calls,
         "engine": provider_settings().engine,
+        "expires_at": timezone.now() + timedelta(seconds=settings.RUN_EXPIRES_SECONDS),
     }
 
 
@@ -154,77 +242,3 @@ def _enqueue(run: Run) -> None:
     from ..tasks import run_execute_task
 
     run_execute_task.enqueue(run_pk=run.pk)
-
-
-def _completion_request(run: Run) -> CompletionRequest:
-    strategy = run.truncation_strategy or {}
-    last_messages = strategy.get("last_messages") if strategy.get("type") == "last_messages" else None
-    history = thread_history(thread=run.thread, last_messages=last_messages)
-    conversation_id = ""
-    # A Conversation holds the whole history, so a run that keeps only the last messages sends
-    # its window as plain input instead.
-    if provider_settings().mirrors_conversations and last_messages is None:
-        conversation_id = thread_conversation(thread=run.thread)
-        synced_through = run.thread.provider_synced_through_id or 0
-        history = [message for message in history if message.pk > synced_through]
-    turns = tuple(
-        Turn(role=message.role, text=message.text) for message in history if message.text
-    )
-    return CompletionRequest(
-        conversation_id=conversation_id,
-        model=run.model,
-        instructions=run.instructions,
-        turns=turns,
-        temperature=run.temperature,
-        top_p=run.top_p,
-        max_output_tokens=run.max_completion_tokens,
-        prompt_id=run.assistant.prompt_id if run.assistant else "",
-    )
-
-
-@transaction.atomic
-def _run_finish(*, run: Run, completion: Completion) -> Message:
-    now = timezone.now()
-    truncated = completion.finish_reason == "length"
-    message = Message.objects.create(
-        thread=run.thread,
-        role=MessageRole.ASSISTANT,
-        content=text_content(completion.text),
-        status=MessageStatus.INCOMPLETE if truncated else MessageStatus.COMPLETED,
-        incomplete_details={"reason": "max_tokens"} if truncated else None,
-        completed_at=None if truncated else now,
-        incomplete_at=now if truncated else None,
-        assistant=run.assistant,
-        run=run,
-        provider_item_id=completion.output_item_id,
-    )
-    usage = completion.usage
-    RunStep.objects.create(
-        run=run,
-        type=RunStepType.MESSAGE_CREATION,
-        status=RunStepStatus.COMPLETED,
-        step_details={
-            "type": "message_creation",
-            "message_creation": {"message_id": message.public_id},
-        },
-        prompt_tokens=usage.prompt_tokens,
-        completion_tokens=usage.completion_tokens,
-        completed_at=now,
-    )
-    run.status = RunStatus.INCOMPLETE if truncated else RunStatus.COMPLETED
-    run.completed_at = now
-    run.incomplete_details = {"reason": "max_completion_tokens"} if truncated else None
-    run.prompt_tokens = usage.prompt_tokens
-    run.completion_tokens = usage.completion_tokens
-    run.provider_response_id = completion.response_id
-    run.save(
-        update_fields=[
-            "status",
-            "completed_at",
-            "incomplete_details",
-            "prompt_tokens",
-            "completion_tokens",
-            "provider_response_id",
-        ]
-    )
-    return message

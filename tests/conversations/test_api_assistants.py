@@ -53,7 +53,7 @@ def test_assistant_create_retrieve_update_list_delete(api, settings):
 def test_assistant_bad_input_is_400(api):
     for body, param in [
         ({"temperature": 3}, "temperature"),
-        ({"tools": [{"type": "function", "function": {"name": "bad name!"}}]}, "tools[0].function"),
+        ({"tools": [{"type": "function", "function": {"name": "bad name!"}}]}, "tools[0].function.name"),
         ({"tools": [{"type": "retrieval"}]}, "tools[0].type"),
         ({"prompt_id": "not-a-prompt"}, "prompt_id"),
         ({"name": "x" * 257}, "name"),

@@ -1,18 +1,7 @@
 """Runs through the HTTP API: creation, the background execution, steps, and provider settings."""
 
-import pytest
-
 from conversations.models import Assistant, Message, Run, RunStatus
 
-
-@pytest.fixture
-def thread_id(api):
-    thread = api.post(
-        "/api/v1/threads",
-        {"messages": [{"role": "user", "content": "Which screen had the most views?"}]},
-        format="json",
-    )
-    return thread.json()["id"]
 
 
 def test_run_without_body_uses_the_default_assistant_and_completes(api, thread_id, fake_provider):

@@ -1,5 +1,6 @@
 """
-`manage.py worker`: django-tasks-db's `db_worker`, plus a heartbeat that the health endpoint reads.
+`manage.py worker`: django-tasks-db's `db_worker`, plus a housekeeping thread that records the
+worker's heartbeat (read by the health endpoint) and sweeps overdue runs (see services.sweeper).
 
 The options are db_worker's own.
 """
@@ -8,6 +9,7 @@ import logging
 import os
 import socket
 import threading
+import time
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -15,37 +17,55 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from conversations.models import WorkerHeartbeat
+from conversations.services import runs_sweep
 
 logger = logging.getLogger(__name__)
 
 
 class Command(DbWorkerCommand):
-    help = "Run background runs, and record a heartbeat so /api/v1/health can see this worker."
+    help = "Run background runs; record a heartbeat for /api/v1/health and sweep overdue runs."
 
     def handle(self, *args, **options) -> None:
         worker_id = f"{socket.gethostname()}:{os.getpid()}"
         _beat(worker_id)  # seen from the moment it starts, before the first task
         stop = threading.Event()
-        beat = threading.Thread(
-            target=_heartbeat, args=(worker_id, stop), name="worker-heartbeat", daemon=True
+        housekeeping = threading.Thread(
+            target=_housekeeping, args=(worker_id, stop), name="worker-housekeeping", daemon=True
         )
-        beat.start()
+        housekeeping.start()
         try:
             super().handle(*args, **options)
         finally:
             stop.set()
 
 
-def _heartbeat(worker_id: str, stop: threading.Event) -> None:
-    while not stop.wait(settings.WORKER_HEARTBEAT_SECONDS):
+def _housekeeping(worker_id: str, stop: threading.Event) -> None:
+    tick = min(settings.WORKER_HEARTBEAT_SECONDS, settings.RUN_SWEEP_SECONDS)
+    last_beat = last_sweep = time.monotonic()
+    while not stop.wait(tick):
         close_old_connections()
-        try:
-            _beat(worker_id)
-        except Exception:  # noqa: BLE001  (a missed beat must never stop the worker)
-            logger.warning("Worker heartbeat failed", exc_info=True)
+        now = time.monotonic()
+        if now - last_beat >= settings.WORKER_HEARTBEAT_SECONDS:
+            last_beat = now
+            _safely(_beat, worker_id, what="Worker heartbeat")
+        if now - last_sweep >= settings.RUN_SWEEP_SECONDS:
+            last_sweep = now
+            _safely(_sweep, what="Run sweep")
+
+
+def _safely(function, *args, what: str) -> None:
+    try:
+        function(*args)
+    except Exception:  # noqa: BLE001  (housekeeping must never stop the worker)
+        logger.warning("%s failed", what, exc_info=True)
 
 
 def _beat(worker_id: str) -> None:
     WorkerHeartbeat.objects.update_or_create(
         worker_id=worker_id, defaults={"seen_at": timezone.now()}
     )
+
+
+def _sweep() -> None:
+    if swept := runs_sweep():
+        logger.warning("Swept overdue runs: %s", swept)

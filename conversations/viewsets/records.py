@@ -1,79 +1,27 @@
-"""
-The Assistants-v2-compatible endpoints: assistants, threads, messages, runs and run steps. Views are
-thin: they validate input with a request serializer, call one service and serialize the answer.
-"""
-
-from functools import cached_property
-from typing import Any
+"""The Assistants-compatible endpoints for assistants, threads and messages."""
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 
-from . import selectors, services
-from .models import Assistant, Message, Run, RunStep, Thread
-from .pagination import OpenAIListPagination
-from .serializers import examples
-from .serializers.objects import (
+from .. import selectors, services
+from ..models import Assistant, Message, Thread
+from ..serializers import examples
+from ..serializers.objects import (
     AssistantSerializer,
     DeletedSerializer,
     MessageSerializer,
-    RunSerializer,
-    RunStepSerializer,
     ThreadSerializer,
     deleted,
 )
-from .serializers.requests import (
+from ..serializers.requests import (
     AssistantWriteSerializer,
     MessageCreateSerializer,
     MetadataUpdateSerializer,
-    RunCreateSerializer,
     ThreadCreateSerializer,
 )
-from .services.runs import RunOptions
-
-
-def validated(serializer_class: type[Serializer], request: Request, **kwargs: Any) -> Any:
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-class PublicIdViewSet(viewsets.GenericViewSet):
-    """Looks records up by public id, paginates OpenAI's way, answers 404 in OpenAI's words."""
-
-    pagination_class = OpenAIListPagination
-    lookup_url_kwarg: str
-
-    def get_object(self) -> Any:
-        return selectors.object_get(self.get_queryset(), public_id=self.kwargs[self.lookup_url_kwarg])
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(self.get_serializer(self.get_object()).data)
-
-    def update_metadata(self, update: Any, record_name: str) -> Response:
-        data = validated(MetadataUpdateSerializer, self.request)
-        record = self.get_object()
-        if "metadata" in data:
-            record = update(**{record_name: record, "metadata": data["metadata"]})
-        return Response(self.get_serializer(record).data)
-
-
-class ThreadScopedMixin:
-    """For routes under /threads/{thread_id}/: the thread, looked up once per request."""
-
-    kwargs: dict[str, Any]
-
-    @cached_property
-    def thread(self) -> Thread:
-        return selectors.thread_get(public_id=self.kwargs["thread_id"])
+from .base import PublicIdViewSet, ThreadScopedMixin, validated
 
 
 @extend_schema_view(
@@ -181,70 +129,3 @@ class MessageViewSet(ThreadScopedMixin, PublicIdViewSet):
     def destroy(self, request: Request, thread_id: str, message_id: str) -> Response:
         services.message_delete(message=self.get_object())
         return Response(deleted(message_id, "thread.message"))
-
-
-@extend_schema_view(
-    list=extend_schema(summary="List a thread's runs", operation_id="listRuns", examples=[examples.RUN]),
-    retrieve=extend_schema(summary="Retrieve a run (poll its status)", operation_id="getRun", examples=[examples.RUN]),
-)
-class RunViewSet(ThreadScopedMixin, PublicIdViewSet):
-    """Runs: one assistant answering a thread, from `queued` to a final status."""
-
-    serializer_class = RunSerializer
-    lookup_url_kwarg = "run_id"
-
-    def get_queryset(self) -> QuerySet[Run]:
-        return selectors.thread_runs(thread=self.thread)
-
-    @extend_schema(
-        summary="Create a run", operation_id="createRun",
-        description=(
-            "Starts the assistant on the thread. The body is optional: without `assistant_id` the "
-            "server's default assistant (ASSISTANT_ID) runs. Answers at once with status `queued`; "
-            "poll the run until it is `completed`, `failed` or `incomplete`."
-        ),
-        request=RunCreateSerializer,
-        responses={200: RunSerializer},
-        examples=[examples.RUN, examples.RUN_CREATE],
-    )
-    def create(self, request: Request, thread_id: str) -> Response:
-        data = validated(RunCreateSerializer, request)
-        assistant = (
-            selectors.assistant_get(public_id=data["assistant_id"])
-            if data.get("assistant_id")
-            else selectors.assistant_default()
-        )
-        options = RunOptions(
-            **{
-                name: value
-                for name, value in data.items()
-                if name not in {"assistant_id", "stream"} and value is not None
-            }
-        )
-        run = services.run_create(thread=self.thread, assistant=assistant, options=options)
-        return Response(RunSerializer(run).data)
-
-    @extend_schema(summary="Modify a run", operation_id="modifyRun", request=MetadataUpdateSerializer, examples=[examples.METADATA_UPDATE, examples.RUN])
-    def update(self, request: Request, thread_id: str, run_id: str) -> Response:
-        return self.update_metadata(services.run_update, "run")
-
-
-@extend_schema_view(
-    list=extend_schema(summary="List a run's steps", operation_id="listRunSteps", examples=[examples.RUN_STEP]),
-    retrieve=extend_schema(summary="Retrieve a run step", operation_id="getRunStep", examples=[examples.RUN_STEP]),
-)
-class RunStepViewSet(ThreadScopedMixin, PublicIdViewSet):
-    """The steps a run took: the messages it created."""
-
-    serializer_class = RunStepSerializer
-    lookup_url_kwarg = "step_id"
-
-    @cached_property
-    def run(self) -> Run:
-        return selectors.object_get(
-            selectors.thread_runs(thread=self.thread), public_id=self.kwargs["run_id"]
-        )
-
-    def get_queryset(self) -> QuerySet[RunStep]:
-        return selectors.run_steps(run=self.run)
-

@@ -1,0 +1,163 @@
+"""
+The Chat Completions engine, for any OpenAI-compatible server (vLLM, Ollama, llama.cpp): a
+`CompletionRequest` as parameters of `chat.completions.create(stream=True)`, and the stream's chunks
+as this package's `StreamItem`s. Like the Responses engine it never imports the SDK.
+"""
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .exceptions import ProviderBadResponse
+from .types import (
+    Completion,
+    CompletionRequest,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    ToolCallsTurn,
+    ToolOutputTurn,
+    Turn,
+    Usage,
+)
+from .values import new_call_id, sampling
+
+
+def open_stream(client: Any, request: CompletionRequest) -> Any:
+    return client.chat.completions.create(stream=True, **request_params(request))
+
+
+def request_params(request: CompletionRequest) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "model": request.model,
+        "messages": _messages(request),
+        # Usage arrives in a last chunk only when asked for; every compatible server reads this.
+        "stream_options": {"include_usage": True},
+    }
+    if request.tools:
+        params["tools"] = [_tool(tool) for tool in request.tools]
+        params["tool_choice"] = (
+            {"type": "function", "function": {"name": request.forced_function}}
+            if request.forced_function
+            else request.tool_choice
+        )
+        params["parallel_tool_calls"] = request.parallel_tool_calls
+    # `max_tokens` rather than `max_completion_tokens`: every OpenAI-compatible server reads it.
+    params.update(
+        sampling(
+            temperature=request.temperature,
+            top_p=request.top_p,
+            max_tokens=("max_tokens", request.max_output_tokens),
+        )
+    )
+    return params
+
+
+def _tool(tool: Any) -> dict[str, Any]:
+    function: dict[str, Any] = {"name": tool.name}
+    if tool.description:
+        function["description"] = tool.description
+    if tool.parameters is not None:
+        function["parameters"] = tool.parameters
+    if tool.strict is not None:
+        function["strict"] = tool.strict
+    return {"type": "function", "function": function}
+
+
+def _messages(request: CompletionRequest) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    if request.instructions:
+        messages.append({"role": "system", "content": request.instructions})
+    for turn in request.turns:
+        if isinstance(turn, Turn):
+            messages.append({"role": turn.role, "content": turn.text})
+        elif isinstance(turn, ToolCallsTurn):
+            calls = [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+                for call in turn.calls
+            ]
+            previous = messages[-1] if messages else {}
+            # Text and calls of one reply travel in one assistant message, as the model sent them.
+            if previous.get("role") == "assistant" and "tool_calls" not in previous:
+                previous["tool_calls"] = calls
+            else:
+                messages.append({"role": "assistant", "content": None, "tool_calls": calls})
+        elif isinstance(turn, ToolOutputTurn):
+            messages.append({"role": "tool", "tool_call_id": turn.call_id, "content": turn.output})
+    return messages
+
+
+class _Calls:
+    """Tool calls assembled from their streamed pieces."""
+
+    def __init__(self) -> None:
+        self.ids: dict[int, str] = {}
+        self.names: dict[int, str] = {}
+        self.arguments: dict[int, list[str]] = {}
+
+    def add(self, piece: Any) -> ToolCallDelta:
+        index = piece.index if piece.index is not None else len(self.ids)
+        function = piece.function
+        first = index not in self.ids
+        if first:
+            self.ids[index] = piece.id or new_call_id()
+            self.names[index] = ""
+            self.arguments[index] = []
+        name = (function.name or "") if function else ""
+        arguments = (function.arguments or "") if function else ""
+        self.names[index] += name
+        self.arguments[index].append(arguments)
+        return ToolCallDelta(
+            index=index, id=self.ids[index] if first else "", name=name, arguments=arguments
+        )
+
+    def done(self) -> tuple[ToolCall, ...]:
+        return tuple(
+            ToolCall(id=self.ids[i], name=self.names[i], arguments="".join(self.arguments[i]))
+            for i in sorted(self.ids)
+        )
+
+
+def stream_items(chunks: Iterable[Any], request: CompletionRequest) -> Iterator[Any]:
+    """TextDelta and ToolCallDelta as they arrive, then one Completion; errors as exceptions."""
+    text: list[str] = []
+    calls = _Calls()
+    finish_reason = None
+    usage = Usage()
+    response_id, model = "", ""
+    for chunk in chunks:
+        response_id = response_id or chunk.id or ""
+        model = model or chunk.model or ""
+        if chunk.usage:
+            usage = Usage(
+                prompt_tokens=chunk.usage.prompt_tokens or 0,
+                completion_tokens=chunk.usage.completion_tokens or 0,
+            )
+        for choice in chunk.choices[:1]:
+            delta = choice.delta
+            if delta is not None and delta.content:
+                text.append(delta.content)
+                yield TextDelta(delta.content)
+            for piece in (delta.tool_calls if delta is not None else None) or ():
+                yield calls.add(piece)
+            finish_reason = choice.finish_reason or finish_reason
+    if finish_reason is None:
+        raise ProviderBadResponse("The provider's stream ended before the reply was complete.")
+    tool_calls = calls.done()
+    if finish_reason == "length":
+        finish = "length"
+    elif tool_calls:
+        finish = "tool_calls"
+    else:
+        finish = "stop"
+    yield Completion(
+        text="".join(text),
+        model=model or request.model,
+        usage=usage,
+        tool_calls=tool_calls,
+        response_id=response_id,
+        finish_reason=finish,
+    )

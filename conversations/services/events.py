@@ -1,0 +1,71 @@
+"""
+The events a run emits as it goes, named and shaped as OpenAI's Assistants stream events. The
+executor yields them; the streaming endpoints serialize them as they come and the worker drops them.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from assistant_proxy.exceptions import ProviderError
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """
+    One stream event. `data` is a record (Thread, Run, RunStep, Message), serialized at once by
+    whoever forwards the event because the executor goes on changing it, or a delta dict.
+    `error` says why, on `thread.run.failed`.
+    """
+
+    name: str
+    data: Any
+    error: ProviderError | None = None
+
+    @property
+    def ends_run(self) -> bool:
+        """Whether the run stops here: a final status, or waiting for tool outputs."""
+        return self.name in RUN_ENDING_EVENTS
+
+
+RUN_ENDING_EVENTS = frozenset(
+    {
+        "thread.run.completed",
+        "thread.run.incomplete",
+        "thread.run.failed",
+        "thread.run.cancelled",
+        "thread.run.expired",
+        "thread.run.requires_action",
+    }
+)
+
+
+def message_text_delta(*, message_id: str, text: str) -> dict[str, Any]:
+    return {
+        "id": message_id,
+        "object": "thread.message.delta",
+        "delta": {
+            "content": [
+                {"index": 0, "type": "text", "text": {"value": text, "annotations": []}}
+            ]
+        },
+    }
+
+
+def tool_call_delta(
+    *, step_id: str, index: int, call_id: str, name: str, arguments: str
+) -> dict[str, Any]:
+    """
+    A piece of a function call in a tool_calls step. The id and name come with the first piece
+    only: the SDK concatenates repeated strings.
+    """
+    function: dict[str, Any] = {"arguments": arguments}
+    call: dict[str, Any] = {"index": index, "type": "function", "function": function}
+    if call_id:
+        call["id"] = call_id
+        function["name"] = name
+        function["output"] = None
+    return {
+        "id": step_id,
+        "object": "thread.run.step.delta",
+        "delta": {"step_details": {"type": "tool_calls", "tool_calls": [call]}},
+    }

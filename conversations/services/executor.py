@@ -1,0 +1,145 @@
+"""
+The run executor: takes a claimed (`in_progress`) run through one model call to `requires_action` or
+a final status, yielding OpenAI's Assistants stream events as it goes. The background worker drains
+it (`run_execute`); the streaming endpoints forward its events to the client as they come.
+
+Text is kept in memory while it streams and saved when the call ends, however it ends: completed,
+cut by a token limit, cancelled, expired, failed, or abandoned by a client that went away. No
+transaction is held across the provider call.
+"""
+
+import logging
+from collections.abc import Generator, Iterator, Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from assistant_proxy.client import stream
+from assistant_proxy.exceptions import ProviderBadResponse, ProviderError
+from assistant_proxy.types import Completion, TextDelta, ToolCallDelta
+
+from ..exceptions import RunServerError
+from ..models import Run, RunStatus
+from .events import RunEvent, message_text_delta, tool_call_delta
+from .history import RunLimitReached, completion_request
+from .liveness import Watch, run_watched
+from .run_records import Outcome, ReplyRecords, run_settle
+from .runs import run_claim
+
+logger = logging.getLogger(__name__)
+
+
+class _Stopped(Exception):
+    """The run was cancelled, expired or deleted while generating."""
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+        super().__init__(status)
+
+
+def run_execute(*, run: Run) -> None:
+    """Execute a claimed run to its end, dropping the events (the background worker's way)."""
+    for _ in run_events(run=run):
+        pass
+
+
+def run_events(*, run: Run) -> Iterator[RunEvent]:
+    """
+    Execute a claimed run, yielding its stream events until it ends or waits for tool outputs.
+    Closing the iterator early (the client went away) ends the run `incomplete`, with the text
+    generated so far saved on an incomplete message.
+    """
+    records = ReplyRecords(run)
+    with run_watched(run=run) as watch:
+        try:
+            yield RunEvent("thread.run.in_progress", run)
+            completion = yield from _generate(records, watch)
+        except GeneratorExit:
+            run_settle(records, Outcome(RunStatus.INCOMPLETE, reason="client_disconnected"))
+            raise
+        except RunLimitReached as limit:
+            outcome = Outcome(RunStatus.INCOMPLETE, reason=limit.reason)
+        except ProviderError as error:
+            outcome = Outcome(RunStatus.FAILED, error=error)
+        except _Stopped as stop:
+            outcome = Outcome(stop.status)
+        except Exception:  # noqa: BLE001  (a run must never be left in_progress by a bug)
+            logger.exception("Run %s crashed", run.public_id)
+            outcome = Outcome(RunStatus.FAILED, error=RunServerError())
+        else:
+            outcome = Outcome.of(completion)
+        events = run_settle(records, outcome)
+    yield from events
+
+
+def _generate(records: ReplyRecords, watch: Watch) -> Generator[RunEvent, None, Completion]:
+    request = completion_request(run=records.run)
+    items = stream(request)
+    try:
+        for item in items:
+            _check(records, watch)
+            if isinstance(item, TextDelta):
+                yield from _text(records, item)
+            elif isinstance(item, ToolCallDelta):
+                yield from _tool_piece(records, item)
+            else:
+                return item
+    finally:
+        items.close()  # stops the generation at the provider when we stop early
+    raise ProviderBadResponse("The provider's stream ended before the reply was complete.")
+
+
+def _check(records: ReplyRecords, watch: Watch) -> None:
+    if watch.stopped:
+        raise _Stopped(watch.stopped_as or RunStatus.CANCELLED)
+    expires_at = records.run.expires_at
+    if expires_at is not None and timezone.now() >= expires_at:
+        raise _Stopped(RunStatus.EXPIRED)
+
+
+def _text(records: ReplyRecords, delta: TextDelta) -> Iterator[RunEvent]:
+    if records.message is None:
+        with transaction.atomic():
+            step, message = records.start_message()
+        yield RunEvent("thread.run.step.created", step)
+        yield RunEvent("thread.run.step.in_progress", step)
+        yield RunEvent("thread.message.created", message)
+        yield RunEvent("thread.message.in_progress", message)
+    records.text.append(delta.text)
+    yield RunEvent(
+        "thread.message.delta",
+        message_text_delta(message_id=records.message.public_id, text=delta.text),
+    )
+
+
+def _tool_piece(records: ReplyRecords, piece: ToolCallDelta) -> Iterator[RunEvent]:
+    if records.tool_step is None:
+        step = records.start_tool_step()
+        yield RunEvent("thread.run.step.created", step)
+        yield RunEvent("thread.run.step.in_progress", step)
+    records.add_tool_piece(piece)
+    yield RunEvent(
+        "thread.run.step.delta",
+        tool_call_delta(
+            step_id=records.tool_step.public_id,
+            index=piece.index,
+            call_id=piece.id,
+            name=piece.name,
+            arguments=piece.arguments,
+        ),
+    )
+
+
+
+def run_stream_events(*, run: Run, announce: Sequence[RunEvent]) -> Iterator[RunEvent]:
+    """
+    The events of a run created (or resumed) to be streamed by the caller: the `announce` events
+    (thread.created, thread.run.created, thread.run.queued), then its execution in this process.
+    """
+    yield from announce
+    claimed = run_claim(run_pk=run.pk)
+    if claimed is None:  # cancelled or expired before it could start
+        run.refresh_from_db()
+        yield RunEvent(f"thread.run.{run.status}", run)
+        return
+    yield from run_events(run=claimed)

@@ -1,0 +1,108 @@
+"""
+Liveness of runs being executed in this process. One background thread per process, whatever the
+number of runs: it renews their `heartbeat_at` (so the sweeper can tell a dead executor from a slow
+model) and notices when a run was cancelled, expired or deleted elsewhere, so that the executor
+stops generating within a poll interval.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from ..models import Run, RunStatus
+
+logger = logging.getLogger(__name__)
+
+RUN_DELETED = "deleted"
+
+
+class Watch:
+    """What the executor asks between provider events: has this run been stopped from outside?"""
+
+    def __init__(self, run_pk: int) -> None:
+        self.run_pk = run_pk
+        self.stopped_as: str | None = None  # the status the run was moved to, or RUN_DELETED
+        self.seen = False  # a run is only taken for deleted once the poll has seen it
+        self._event = threading.Event()
+
+    @property
+    def stopped(self) -> bool:
+        return self._event.is_set()
+
+    def stop(self, status: str) -> None:
+        self.stopped_as = status
+        self._event.set()
+
+
+class _Watcher:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._watches: dict[int, Watch] = {}
+        self._thread: threading.Thread | None = None
+
+    def add(self, watch: Watch) -> None:
+        with self._lock:
+            self._watches[watch.run_pk] = watch
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="run-liveness", daemon=True)
+                self._thread.start()
+
+    def remove(self, watch: Watch) -> None:
+        with self._lock:
+            if self._watches.get(watch.run_pk) is watch:
+                del self._watches[watch.run_pk]
+
+    def _loop(self) -> None:
+        last_beat = 0.0
+        while True:
+            time.sleep(settings.RUN_CANCEL_POLL_SECONDS)
+            with self._lock:
+                watches = dict(self._watches)
+            if not watches:
+                connection.close()  # idle: hold no database connection
+                continue
+            try:
+                if time.monotonic() - last_beat >= settings.RUN_HEARTBEAT_SECONDS:
+                    _beat(list(watches))
+                    last_beat = time.monotonic()
+                _notice_stops(watches)
+            except Exception:  # noqa: BLE001  (a missed poll must never end the thread)
+                logger.warning("Run liveness poll failed", exc_info=True)
+                connection.close()
+
+
+def _beat(run_pks: list[int]) -> None:
+    Run.objects.filter(
+        pk__in=run_pks, status__in=[RunStatus.IN_PROGRESS, RunStatus.CANCELLING]
+    ).update(heartbeat_at=timezone.now())
+
+
+def _notice_stops(watches: dict[int, Watch]) -> None:
+    statuses = dict(Run.objects.filter(pk__in=list(watches)).values_list("pk", "status"))
+    for run_pk, watch in watches.items():
+        status = statuses.get(run_pk)
+        if status is None and not watch.seen:
+            continue  # not visible to this connection yet (its transaction is not committed)
+        watch.seen = True
+        if status != RunStatus.IN_PROGRESS and not watch.stopped:
+            watch.stop(status or RUN_DELETED)
+
+
+_watcher = _Watcher()
+
+
+@contextmanager
+def run_watched(*, run: Run) -> Iterator[Watch]:
+    """Keep the run's heartbeat going and watch for it being stopped, while the block runs."""
+    watch = Watch(run.pk)
+    _watcher.add(watch)
+    try:
+        yield watch
+    finally:
+        _watcher.remove(watch)

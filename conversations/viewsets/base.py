@@ -1,0 +1,58 @@
+"""
+What every Assistants-compatible viewset shares: lookup by public id, OpenAI's pagination and error
+words, and validation through request serializers. Views are thin: they validate input with a
+request serializer, call one service and serialize the answer.
+"""
+
+from functools import cached_property
+from typing import Any
+
+from rest_framework import viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+
+from .. import selectors
+from ..models import Thread
+from ..pagination import OpenAIListPagination
+from ..serializers.requests import MetadataUpdateSerializer
+
+
+def validated(serializer_class: type[Serializer], request: Request, **kwargs: Any) -> Any:
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class PublicIdViewSet(viewsets.GenericViewSet):
+    """Looks records up by public id, paginates OpenAI's way, answers 404 in OpenAI's words."""
+
+    pagination_class = OpenAIListPagination
+    lookup_url_kwarg: str
+
+    def get_object(self) -> Any:
+        return selectors.object_get(self.get_queryset(), public_id=self.kwargs[self.lookup_url_kwarg])
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def update_metadata(self, update: Any, record_name: str) -> Response:
+        data = validated(MetadataUpdateSerializer, self.request)
+        record = self.get_object()
+        if "metadata" in data:
+            record = update(**{record_name: record, "metadata": data["metadata"]})
+        return Response(self.get_serializer(record).data)
+
+
+class ThreadScopedMixin:
+    """For routes under /threads/{thread_id}/: the thread, looked up once per request."""
+
+    kwargs: dict[str, Any]
+
+    @cached_property
+    def thread(self) -> Thread:
+        return selectors.thread_get(public_id=self.kwargs["thread_id"])

@@ -1,0 +1,213 @@
+"""
+Runs under real concurrency, against a live server and real worker processes: racing run creations,
+cancelling a run while it streams, a client that hangs up mid-stream, and a worker killed with -9.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+from django.core.management import call_command
+from django.db import connection
+
+from conversations.models import Message, Run, RunStatus
+from tests.fake_provider import Reply
+from tests.sse import live_chunks, sse_events
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SLOW_REPLY = "Lobby-01 leads the network with steady morning traffic. " * 20
+
+
+def wait_for(condition, timeout=10.0, interval=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"Timed out after {timeout} s waiting for {condition.__name__}")
+
+
+def new_thread(base: str, text: str = "Which screen leads?") -> str:
+    body = {"messages": [{"role": "user", "content": text}]}
+    return requests.post(f"{base}/threads", json=body, timeout=10).json()["id"]
+
+
+@pytest.fixture
+def base(live_server) -> str:
+    return f"{live_server.url}/api/v1"
+
+
+def test_racing_run_creations_make_exactly_one_run(base, settings):
+    settings.TASKS = DATABASE_TASKS  # the winner stays queued, so every other request must lose
+    thread_id = new_thread(base)
+    racers = 8
+    barrier = threading.Barrier(racers)
+
+    def create(_):
+        barrier.wait()
+        return requests.post(f"{base}/threads/{thread_id}/runs", timeout=30)
+
+    with ThreadPoolExecutor(racers) as pool:
+        responses = list(pool.map(create, range(racers)))
+
+    assert sorted(r.status_code for r in responses) == [200] + [400] * (racers - 1)
+    (run,) = Run.objects.filter(thread__public_id=thread_id)
+    for response in responses:
+        if response.status_code == 400:
+            assert response.json()["error"]["message"] == (
+                f"Thread {thread_id} already has an active run {run.public_id}."
+            )
+
+
+def test_cancel_stops_a_streaming_run_within_a_second(base, fake_provider):
+    fake_provider.script(Reply(text=SLOW_REPLY, chunk=6, delay=0.02))
+    thread_id = new_thread(base)
+    events = []
+    first_delta = threading.Event()
+
+    def read_stream():
+        with requests.post(f"{base}/threads/{thread_id}/runs", json={"stream": True}, stream=True, timeout=30) as r:
+            for event in sse_events(live_chunks(r)):
+                events.append((time.monotonic(), *event))
+                if event[0] == "thread.message.delta":
+                    first_delta.set()
+
+    reader = threading.Thread(target=read_stream)
+    reader.start()
+    assert first_delta.wait(10)
+    run_id = Run.objects.get().public_id
+    asked = time.monotonic()
+
+    cancelling = requests.post(f"{base}/threads/{thread_id}/runs/{run_id}/cancel", timeout=10).json()
+
+    reader.join(10)
+    assert cancelling["status"] in ("cancelling", "cancelled")
+    names = [name for _, name, _ in events]
+    assert names[-4:] == [
+        "thread.message.incomplete",
+        "thread.run.step.cancelled",
+        "thread.run.cancelled",
+        "done",
+    ]
+    cancelled_at = next(t for t, name, _ in events if name == "thread.run.cancelled")
+    assert cancelled_at - asked < 1.0
+    message = Message.objects.get(role="assistant")
+    assert message.incomplete_details == {"reason": "run_cancelled"}
+    streamed_text = "".join(
+        d["delta"]["content"][0]["text"]["value"] for _, n, d in events if n == "thread.message.delta"
+    )
+    assert message.text == streamed_text and 0 < len(streamed_text) < len(SLOW_REPLY)
+    wait_for(lambda: fake_provider.model_requests()[0].stream_closed_early)
+    assert requests.post(f"{base}/threads/{thread_id}/runs", timeout=30).status_code == 200
+
+
+def test_a_client_that_hangs_up_mid_stream_leaves_its_partial_reply_saved(base, fake_provider):
+    fake_provider.script(Reply(text=SLOW_REPLY, chunk=6, delay=0.02))
+    thread_id = new_thread(base)
+    received = []
+
+    with requests.post(f"{base}/threads/{thread_id}/runs", json={"stream": True}, stream=True, timeout=30) as r:
+        for name, data in sse_events(live_chunks(r)):
+            if name == "thread.message.delta":
+                received.append(data["delta"]["content"][0]["text"]["value"])
+            if len(received) == 3:
+                break  # leaving the block closes the connection
+
+    def run_ended():
+        run = Run.objects.get()
+        return run if run.status != RunStatus.IN_PROGRESS else None
+
+    run = wait_for(run_ended)
+    assert run.status == RunStatus.INCOMPLETE
+    assert run.incomplete_details == {"reason": "client_disconnected"}
+    message = Message.objects.get(role="assistant")
+    assert message.status == "incomplete"
+    assert message.text.startswith("".join(received))
+    assert len(message.text) < len(SLOW_REPLY)
+    wait_for(lambda: fake_provider.model_requests()[0].stream_closed_early)
+
+
+def test_chat_stream_hang_up_keeps_question_and_partial_answer(base, fake_provider):
+    fake_provider.script(Reply(text=SLOW_REPLY, chunk=6, delay=0.02))
+
+    with requests.post(f"{base}/chat", json={"message": "Report?", "stream": True}, stream=True, timeout=30) as r:
+        for name, _ in sse_events(live_chunks(r)):
+            if name == "delta":
+                break
+
+    run = wait_for(lambda: Run.objects.exclude(status=RunStatus.IN_PROGRESS).first())
+    assert run.incomplete_details == {"reason": "client_disconnected"}
+    assert Message.objects.get(role="user").text == "Report?"
+    assert Message.objects.get(role="assistant").text
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _start_worker(fake_provider) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DATABASE_URL": _database_url(),
+        "SECRET_KEY": "worker-test-secret",
+        "DEBUG": "false",
+        "OPENAI_API_KEY": "sk-test",
+        "OPENAI_BASE_URL": fake_provider.base_url,
+        "OPENAI_MODEL": "fake-model",
+        "LLM_ENGINE": "responses",
+        "OPENAI_CONVERSATIONS": "false",
+        "OPENAI_MAX_RETRIES": "0",
+        "ASSISTANT_ID": "",
+        "RUN_HEARTBEAT_SECONDS": "0.2",
+        "RUN_CANCEL_POLL_SECONDS": "0.1",
+        "WORKER_HEARTBEAT_SECONDS": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "worker", "--no-startup-delay", "--interval", "0.1"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_a_run_whose_worker_is_killed_fails_and_frees_its_thread(base, fake_provider, settings):
+    settings.TASKS = DATABASE_TASKS
+    settings.RUN_STALE_SECONDS = 1.0
+    fake_provider.script(Reply(text=SLOW_REPLY, chunk=4, delay=0.05))
+    thread_id = new_thread(base)
+    run_id = requests.post(f"{base}/threads/{thread_id}/runs", timeout=10).json()["id"]
+    worker = _start_worker(fake_provider)
+    try:
+        wait_for(lambda: fake_provider.model_requests() and fake_provider.model_requests()[0].chunks_sent >= 5, timeout=30)
+        assert Run.objects.get().status == RunStatus.IN_PROGRESS
+        assert Run.objects.get().heartbeat_at is not None
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+
+    time.sleep(1.5)  # longer than RUN_STALE_SECONDS: the heartbeat is now stale
+    call_command("runs_sweep", verbosity=0)
+
+    run = requests.get(f"{base}/threads/{thread_id}/runs/{run_id}", timeout=10).json()
+    assert run["status"] == "failed"
+    assert run["last_error"]["code"] == "server_error"
+    assert "no heartbeat" in run["last_error"]["message"]
+    assert Message.objects.get(role="assistant").status == "incomplete"
+    again = requests.post(f"{base}/threads/{thread_id}/runs", timeout=10)
+    assert again.status_code == 200
