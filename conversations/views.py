@@ -107,7 +107,7 @@ class ChatView(APIView):
             (200, "application/json"): ChatResponseSerializer,
             (200, "text/event-stream"): OpenApiTypes.STR,
         },
-        examples=[examples.CHAT, examples.CHAT_REPLY],
+        examples=[examples.CHAT, examples.CHAT_REPLY, examples.CHAT_STREAM],
     )
     def post(self, request: Request) -> Response | StreamingHttpResponse:
         data = validated(ChatRequestSerializer, request)

@@ -9,6 +9,7 @@ both what the model was asked and how much history reached it.
 """
 
 import json
+import select
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -205,6 +206,11 @@ def _handler_for(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
+        def setup(self) -> None:
+            super().setup()
+            # Small event writes go out at once, as a real provider's do (no Nagle delay).
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             pass
 
@@ -288,6 +294,9 @@ def _handler_for(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                         if turn.reply.cut_after is not None and received.chunks_sent >= turn.reply.cut_after:
                             self._cut()
                             return False
+                        if turn.reply.stall_after is not None and received.chunks_sent >= turn.reply.stall_after:
+                            self._stall()
+                            raise ConnectionAbortedError("the client gave up on a stalled stream")
                     data = text.encode()
                     self.wfile.write(b"%X\r\n%s\r\n" % (len(data), data))
                     self.wfile.flush()
@@ -299,6 +308,13 @@ def _handler_for(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             except OSError:
                 received.stream_closed_early = True
                 raise
+
+        def _stall(self) -> None:
+            """Send nothing, keeping the connection open, until the client hangs up (or a stop)."""
+            while not fake._stopping.wait(0.05):
+                readable, _, _ = select.select([self.connection], [], [], 0)
+                if readable and not self.connection.recv(1, socket.MSG_PEEK):
+                    return
 
         def _cut(self) -> None:
             """End the connection mid-stream, without the chunked terminator: a broken stream."""

@@ -25,6 +25,7 @@ class Reply:
     delay: float = 0.0  # seconds before each streamed piece
     chunk: int = 3  # characters per streamed piece
     cut_after: int | None = None  # streaming: drop the connection after this many pieces
+    stall_after: int | None = None  # streaming: after this many pieces, send nothing more (a hang)
     usage: tuple[int, int] | None = None  # (prompt, completion) tokens; None: the fake's default
     finish: str = "stop"  # "stop" | "length"
 

@@ -236,3 +236,37 @@ HEALTH = _response(
         },
     },
 )
+
+RUN_STREAM = OpenApiExample(
+    "Streamed run (stream: true)",
+    response_only=True,
+    status_codes=["200"],
+    media_type="text/event-stream",
+    value=(
+        'event: thread.run.created\ndata: {"id": "run_abc123", "object": "thread.run", '
+        '"status": "queued", …}\n\n'
+        'event: thread.run.in_progress\ndata: {"id": "run_abc123", "status": "in_progress", …}\n\n'
+        'event: thread.message.created\ndata: {"id": "msg_abc123", "object": "thread.message", '
+        '"status": "in_progress", "content": [], …}\n\n'
+        'event: thread.message.delta\ndata: {"id": "msg_abc123", "object": "thread.message.delta", '
+        '"delta": {"content": [{"index": 0, "type": "text", "text": {"value": "Lobby-01", '
+        '"annotations": []}}]}}\n\n'
+        'event: thread.message.completed\ndata: {"id": "msg_abc123", "status": "completed", …}\n\n'
+        'event: thread.run.completed\ndata: {"id": "run_abc123", "status": "completed", …}\n\n'
+        "event: done\ndata: [DONE]\n\n"
+    ),
+)
+
+CHAT_STREAM = OpenApiExample(
+    "Streamed chat (stream: true)",
+    response_only=True,
+    status_codes=["200"],
+    media_type="text/event-stream",
+    value=(
+        'event: thread\ndata: {"thread_id": "thread_abc123"}\n\n'
+        'event: delta\ndata: {"text": "Lobby-01 had "}\n\n'
+        'event: delta\ndata: {"text": "the most views."}\n\n'
+        'event: done\ndata: {"message": "Lobby-01 had the most views.", "thread_id": '
+        '"thread_abc123", "role": "assistant", "created_at": 1754481000}\n\n'
+    ),
+)

@@ -91,7 +91,7 @@ class RunViewSet(ThreadScopedMixin, PublicIdViewSet):
         ),
         request=RunCreateSerializer,
         responses=run_responses(),
-        examples=[examples.RUN, examples.RUN_CREATE],
+        examples=[examples.RUN, examples.RUN_CREATE, examples.RUN_STREAM],
     )
     def create(self, request: Request, thread_id: str) -> Response | StreamingHttpResponse:
         data = validated(RunCreateSerializer, request)
@@ -131,7 +131,7 @@ class RunViewSet(ThreadScopedMixin, PublicIdViewSet):
         ),
         request=SubmitToolOutputsSerializer,
         responses=run_responses(),
-        examples=[examples.RUN, examples.SUBMIT_TOOL_OUTPUTS],
+        examples=[examples.RUN, examples.SUBMIT_TOOL_OUTPUTS, examples.RUN_STREAM],
     )
     def submit_tool_outputs(
         self, request: Request, thread_id: str, run_id: str
@@ -157,7 +157,7 @@ class ThreadAndRunViewSet(viewsets.GenericViewSet):
         ),
         request=ThreadAndRunCreateSerializer,
         responses=run_responses(),
-        examples=[examples.RUN, examples.THREAD_AND_RUN_CREATE],
+        examples=[examples.RUN, examples.THREAD_AND_RUN_CREATE, examples.RUN_STREAM],
     )
     def create(self, request: Request) -> Response | StreamingHttpResponse:
         data = validated(ThreadAndRunCreateSerializer, request)

@@ -186,6 +186,30 @@ def _start_worker(fake_provider) -> subprocess.Popen:
     )
 
 
+def test_cancel_stops_a_run_in_the_worker_process(base, fake_provider, settings):
+    settings.TASKS = DATABASE_TASKS
+    fake_provider.script(Reply(text=SLOW_REPLY, chunk=4, delay=0.05))
+    thread_id = new_thread(base)
+    run_id = requests.post(f"{base}/threads/{thread_id}/runs", timeout=10).json()["id"]
+    worker = _start_worker(fake_provider)
+    try:
+        wait_for(lambda: fake_provider.model_requests() and fake_provider.model_requests()[0].chunks_sent >= 3, timeout=30)
+
+        cancelling = requests.post(f"{base}/threads/{thread_id}/runs/{run_id}/cancel", timeout=10).json()
+
+        assert cancelling["status"] == "cancelling"
+        run = wait_for(lambda: Run.objects.filter(status=RunStatus.CANCELLED).first(), timeout=5)
+        assert run.cancelled_at is not None
+        message = Message.objects.get(role="assistant")
+        assert message.incomplete_details == {"reason": "run_cancelled"}
+        assert 0 < len(message.text) < len(SLOW_REPLY)
+        assert SLOW_REPLY.startswith(message.text)
+        wait_for(lambda: fake_provider.model_requests()[0].stream_closed_early)
+    finally:
+        worker.terminate()
+        worker.wait(10)
+
+
 def test_a_run_whose_worker_is_killed_fails_and_frees_its_thread(base, fake_provider, settings):
     settings.TASKS = DATABASE_TASKS
     settings.RUN_STALE_SECONDS = 1.0

@@ -164,3 +164,19 @@ def test_chat_without_stream_is_unchanged(api, fake_provider):
 
     assert response["Content-Type"] == "application/json"
     assert response.json()["message"] == "Echo: hi (turns: 1)"
+
+
+def test_a_stream_that_stalls_fails_the_run_after_the_timeout(api, thread_id, fake_provider, settings, engine):
+    settings.OPENAI_TIMEOUT = 0.5
+    fake_provider.script(Reply(text="Lobby-01 leads with", chunk=4, stall_after=2))
+
+    events = streamed(api.post(f"/api/v1/threads/{thread_id}/runs", {"stream": True}, format="json"))
+
+    assert [name for name, _ in events][-2:] == ["thread.run.failed", "done"]
+    assert events[-2][1]["last_error"] == {
+        "code": "provider_unavailable",
+        "message": "The language-model provider did not answer in time.",
+    }
+    message = Message.objects.get(role="assistant")
+    assert (message.text, message.status) == ("Lobby-01", "incomplete")
+    assert api.post(f"/api/v1/threads/{thread_id}/runs").status_code == 200
