@@ -83,6 +83,10 @@ def _generate(records: ReplyRecords, watch: Watch) -> Generator[RunEvent, None, 
             elif isinstance(item, ToolCallDelta):
                 yield from _tool_piece(records, item)
             else:
+                if records.message is None and not item.tool_calls:
+                    # A reply without streamed text (empty, or from a server that sends it whole)
+                    # still gets its message.
+                    yield from _message_start(records)
                 return item
     finally:
         items.close()  # stops the generation at the provider when we stop early
@@ -97,14 +101,18 @@ def _check(records: ReplyRecords, watch: Watch) -> None:
         raise _Stopped(RunStatus.EXPIRED)
 
 
+def _message_start(records: ReplyRecords) -> Iterator[RunEvent]:
+    with transaction.atomic():
+        step, message = records.start_message()
+    yield RunEvent("thread.run.step.created", step)
+    yield RunEvent("thread.run.step.in_progress", step)
+    yield RunEvent("thread.message.created", message)
+    yield RunEvent("thread.message.in_progress", message)
+
+
 def _text(records: ReplyRecords, delta: TextDelta) -> Iterator[RunEvent]:
     if records.message is None:
-        with transaction.atomic():
-            step, message = records.start_message()
-        yield RunEvent("thread.run.step.created", step)
-        yield RunEvent("thread.run.step.in_progress", step)
-        yield RunEvent("thread.message.created", message)
-        yield RunEvent("thread.message.in_progress", message)
+        yield from _message_start(records)
     records.text.append(delta.text)
     yield RunEvent(
         "thread.message.delta",

@@ -177,7 +177,10 @@ def _settle_records(records: ReplyRecords, outcome: Outcome, now: datetime) -> l
 
 def _settle_message(records: ReplyRecords, outcome: Outcome, now: datetime) -> RunEvent:
     message = records.message
-    message.content = text_content("".join(records.text)) if records.text else []
+    completion = outcome.completion
+    # The provider's whole text is the reference when the reply finished; else what streamed in.
+    text = completion.text if completion is not None else "".join(records.text)
+    message.content = text_content(text) if text or completion is not None else []
     if outcome.finished_reply:
         message.status = MessageStatus.COMPLETED
         message.completed_at = now

@@ -74,3 +74,53 @@ def test_chat_completions_engine_never_mirrors(api, fake_provider, settings):
 
     assert _paths(fake_provider) == [("POST", "/v1/chat/completions")]
     assert Thread.objects.get().provider_conversation_id == ""
+
+
+def test_tool_outputs_are_the_only_new_items_when_a_mirrored_run_resumes(api, fake_provider, mirrored):
+    from tests.fake_provider import Reply
+
+    tools = [{"type": "function", "function": {"name": "screen_views"}}]
+    thread_id = api.post(
+        "/api/v1/threads", {"messages": [{"role": "user", "content": "Lobby?"}]}, format="json"
+    ).json()["id"]
+    fake_provider.script(Reply(tool_calls=[("screen_views", "{}")]), Reply(text="120 views."))
+    run = api.post(f"/api/v1/threads/{thread_id}/runs", {"tools": tools}, format="json").json()
+    run_url = f"/api/v1/threads/{thread_id}/runs/{run['id']}"
+    call_id = api.get(run_url).json()["required_action"]["submit_tool_outputs"]["tool_calls"][0]["id"]
+
+    api.post(
+        f"{run_url}/submit_tool_outputs",
+        {"tool_outputs": [{"tool_call_id": call_id, "output": "120"}]},
+        format="json",
+    )
+
+    resumed = fake_provider.model_requests()[1].body
+    assert resumed["input"] == [{"type": "function_call_output", "call_id": call_id, "output": "120"}]
+    assert api.get(run_url).json()["status"] == "completed"
+    conversation = fake_provider.conversations[Thread.objects.get().provider_conversation_id]
+    assert [item.get("type") for item in conversation][-3:] == ["function_call", "function_call_output", "message"]
+
+    api.post(f"/api/v1/threads/{thread_id}/messages", {"role": "user", "content": "Next?"}, format="json")
+    api.post(f"/api/v1/threads/{thread_id}/runs", {"tools": tools}, format="json")
+
+    assert fake_provider.model_requests()[2].body["input"] == [{"role": "user", "content": "Next?"}]
+
+
+def test_a_cancelled_tool_call_starts_a_fresh_conversation(api, fake_provider, mirrored):
+    from tests.fake_provider import Reply
+
+    tools = [{"type": "function", "function": {"name": "screen_views"}}]
+    thread_id = api.post(
+        "/api/v1/threads", {"messages": [{"role": "user", "content": "Lobby?"}]}, format="json"
+    ).json()["id"]
+    fake_provider.script(Reply(tool_calls=[("screen_views", "{}")]))
+    run = api.post(f"/api/v1/threads/{thread_id}/runs", {"tools": tools}, format="json").json()
+    first_conversation = Thread.objects.get().provider_conversation_id
+
+    api.post(f"/api/v1/threads/{thread_id}/runs/{run['id']}/cancel")
+    api.post(f"/api/v1/threads/{thread_id}/runs")
+
+    thread = Thread.objects.get()
+    assert thread.provider_conversation_id not in ("", first_conversation)
+    # The fresh Conversation gets the stored history, without the call that never got its output.
+    assert fake_provider.model_requests()[1].body["input"] == [{"role": "user", "content": "Lobby?"}]

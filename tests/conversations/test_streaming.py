@@ -180,3 +180,15 @@ def test_a_stream_that_stalls_fails_the_run_after_the_timeout(api, thread_id, fa
     message = Message.objects.get(role="assistant")
     assert (message.text, message.status) == ("Lobby-01", "incomplete")
     assert api.post(f"/api/v1/threads/{thread_id}/runs").status_code == 200
+
+
+def test_an_empty_reply_still_gets_a_message(api, fake_provider, engine):
+    fake_provider.script(Reply(text=""))
+
+    response = api.post("/api/v1/chat", {"message": "Say nothing."}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["message"] == ""
+    assert Message.objects.get(role="assistant").content == [
+        {"type": "text", "text": {"value": "", "annotations": []}}
+    ]
