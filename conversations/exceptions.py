@@ -33,6 +33,12 @@ class UnsupportedContent(ConversationError):
     default_message = "Only text content parts are supported."
 
 
+class SharedAssistantReadOnly(ConversationError):
+    status_code = 403
+    error_type = "permission_error"
+    default_message = "The built-in assistant can only be changed by staff, in the admin."
+
+
 class RunNotCancellable(ConversationError):
     default_message = "The run has already ended."
 

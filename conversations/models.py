@@ -8,6 +8,7 @@ shape (`thread_…`, `msg_…`) that is the only id the API shows. The provider'
 
 import secrets
 import string
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -77,6 +78,14 @@ class TokenUsage(models.Model):
 class Assistant(models.Model):
     public_id = PublicIdField(default=new_assistant_id, verbose_name="id")
     created_at = models.DateTimeField(default=timezone.now)
+    # The API key owner it belongs to (none: made without a key, when keys are not required).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    shared = models.BooleanField(
+        default=False,
+        help_text="Built in: every owner may run it; only staff change it, in the admin.",
+    )
     name = models.CharField(max_length=256, blank=True)
     description = models.CharField(max_length=512, blank=True)
     model = models.CharField(max_length=256, blank=True, help_text="Empty: the server's OPENAI_MODEL.")
@@ -103,6 +112,10 @@ class Assistant(models.Model):
 class Thread(models.Model):
     public_id = PublicIdField(default=new_thread_id, verbose_name="id")
     created_at = models.DateTimeField(default=timezone.now)
+    # The API key owner it belongs to; its messages, runs and steps belong to the same owner.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     metadata = models.JSONField(default=dict, blank=True)
     tool_resources = models.JSONField(default=dict, blank=True)
     provider_conversation_id = models.CharField(max_length=128, blank=True, help_text="conv_…")

@@ -3,7 +3,8 @@
 from typing import TypeVar
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
 
 from .exceptions import ObjectNotFound
 from .models import Assistant, Message, Run, RunStep, Thread
@@ -18,6 +19,8 @@ _OBJECT_NAMES = {
 
 
 M = TypeVar("M", Assistant, Thread, Message, Run, RunStep)
+# Who a record belongs to: an API key's owner, or None for records made without a key.
+Owner = AbstractBaseUser | None
 
 
 def object_get(queryset: QuerySet[M], *, public_id: str) -> M:
@@ -29,19 +32,35 @@ def object_get(queryset: QuerySet[M], *, public_id: str) -> M:
         raise ObjectNotFound(f"No {name} found with id '{public_id}'.") from None
 
 
-def thread_get(*, public_id: str) -> Thread:
-    return object_get(Thread.objects.all(), public_id=public_id)
+def owner_threads(*, owner: Owner) -> QuerySet[Thread]:
+    """The threads of one API key owner (None: those made without a key)."""
+    return Thread.objects.filter(owner=owner)
 
 
-def assistant_get(*, public_id: str) -> Assistant:
-    return object_get(Assistant.objects.all(), public_id=public_id)
+def thread_get(*, public_id: str, owner: Owner) -> Thread:
+    return object_get(owner_threads(owner=owner), public_id=public_id)
 
 
-def assistant_default() -> Assistant:
-    """The assistant that answers when a request names none: ASSISTANT_ID, else the oldest one."""
+def visible_assistants(*, owner: Owner) -> QuerySet[Assistant]:
+    """The owner's assistants, the shared built-in ones, and the server's default (ASSISTANT_ID)."""
+    visible = Q(owner=owner) | Q(shared=True)
     if settings.ASSISTANT_ID:
-        return assistant_get(public_id=settings.ASSISTANT_ID)
-    assistant = Assistant.objects.order_by("id").first()
+        visible |= Q(public_id=settings.ASSISTANT_ID)
+    return Assistant.objects.filter(visible)
+
+
+def assistant_get(*, public_id: str, owner: Owner) -> Assistant:
+    return object_get(visible_assistants(owner=owner), public_id=public_id)
+
+
+def assistant_default(*, owner: Owner) -> Assistant:
+    """
+    The assistant that answers when a request names none: ASSISTANT_ID, else the built-in
+    (shared) analyst, else the owner's oldest assistant.
+    """
+    if settings.ASSISTANT_ID:
+        return assistant_get(public_id=settings.ASSISTANT_ID, owner=owner)
+    assistant = visible_assistants(owner=owner).order_by("-shared", "id").first()
     if assistant is None:
         raise ObjectNotFound("No assistant exists: create one with POST /api/v1/assistants.")
     return assistant

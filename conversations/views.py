@@ -22,7 +22,7 @@ from .models import WorkerHeartbeat
 from .serializers import examples
 from .serializers.requests import ChatRequestSerializer, ChatResponseSerializer
 from .streaming import chat_event_stream
-from .viewsets.base import validated
+from .viewsets.base import owner_of, validated
 
 API_VERSION = "1.0.0"
 
@@ -112,11 +112,12 @@ class ChatView(APIView):
     def post(self, request: Request) -> Response | StreamingHttpResponse:
         data = validated(ChatRequestSerializer, request)
         thread_id = data.get("thread_id")
-        thread = selectors.thread_get(public_id=thread_id) if thread_id else None
+        owner = owner_of(request)
+        thread = selectors.thread_get(public_id=thread_id, owner=owner) if thread_id else None
         if data.get("stream"):
-            run = services.chat_start(text=data["message"], thread=thread)
+            run = services.chat_start(text=data["message"], owner=owner, thread=thread)
             return chat_event_stream(run.thread, services.run_events(run=run))
-        reply = services.chat_reply(text=data["message"], thread=thread)
+        reply = services.chat_reply(text=data["message"], owner=owner, thread=thread)
         return Response(
             {
                 "message": reply.text,

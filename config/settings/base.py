@@ -35,6 +35,19 @@ def _origin_list(raw: str) -> list[str]:
 
 DEBUG = env.bool("DEBUG", default=False)
 
+
+def _optional_bool(name: str, *, default: bool) -> bool:
+    """A true/false setting whose empty value (as `.env.example` leaves it) means the default."""
+    value = env.str(name, default="").strip().lower()
+    if not value:
+        return default
+    if value in ("true", "1", "yes", "on"):
+        return True
+    if value in ("false", "0", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
+
+
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
@@ -64,6 +77,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "assistant_proxy",
+    "access",
     "conversations",
 ]
 
@@ -77,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "access.middleware.ApiKeyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -163,6 +178,9 @@ OPENAI_CONNECT_TIMEOUT = env.float("OPENAI_CONNECT_TIMEOUT", default=10.0)
 OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=2)
 # Mirror each thread as a Conversation on the provider (Responses engine), sending only new turns.
 OPENAI_CONVERSATIONS = env.bool("OPENAI_CONVERSATIONS", default=False)
+
+# --- API access: `Authorization: Bearer <key>` on /api/v1 (keys from `manage.py apikey create`).
+REQUIRE_API_KEY = _optional_bool("REQUIRE_API_KEY", default=not DEBUG)
 
 # --- The assistant that answers when a request names none (the seed's ASSISTANT_ID).
 ASSISTANT_ID = env.str("ASSISTANT_ID", default="")

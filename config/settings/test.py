@@ -33,6 +33,8 @@ OPENAI_CONNECT_TIMEOUT = 2.0
 OPENAI_MAX_RETRIES = 0
 OPENAI_CONVERSATIONS = False
 ASSISTANT_ID = ""
+# The seed's clients send no key; tests of API keys and tenancy turn this on.
+REQUIRE_API_KEY = False
 CORS_ALLOWED_ORIGINS = ["http://localhost:3000", "https://hamtoto.kr"]
 
 # Runs execute as soon as they are enqueued; tests of the worker switch to the database backend.

@@ -2,24 +2,24 @@
 
 from ..exceptions import RunEndedWithoutReply, RunServerError
 from ..models import Message, MessageRole, Run, Thread
-from ..selectors import assistant_default
+from ..selectors import Owner, assistant_default
 from .executor import run_events
 from .messages import NewMessage, text_content
 from .runs import RunOptions, run_claim, run_create
 from .threads import thread_create
 
 
-def chat_start(*, text: str, thread: Thread | None = None) -> Run:
+def chat_start(*, text: str, owner: Owner, thread: Thread | None = None) -> Run:
     """
     Add the user's message to the thread (a new one when none is given) and start the default
     assistant on it, claimed for the caller to execute with `run_events`. The chat has no way to
     return tool outputs, so the run offers the model no client functions.
     """
-    thread = thread or thread_create()
+    thread = thread or thread_create(owner=owner)
     question = NewMessage(role=MessageRole.USER, content=text_content(text))
     run = run_create(
         thread=thread,
-        assistant=assistant_default(),
+        assistant=assistant_default(owner=owner),
         options=RunOptions(additional_messages=[question], tools=[]),
         enqueue=False,
     )
@@ -29,12 +29,12 @@ def chat_start(*, text: str, thread: Thread | None = None) -> Run:
     return claimed
 
 
-def chat_reply(*, text: str, thread: Thread | None = None) -> Message:
+def chat_reply(*, text: str, owner: Owner, thread: Thread | None = None) -> Message:
     """
     Answer synchronously and return the assistant's message. The user's message stays saved when
     the provider fails; the failure is recorded on the run and raised.
     """
-    run = chat_start(text=text, thread=thread)
+    run = chat_start(text=text, owner=owner, thread=thread)
     last = None
     for last in run_events(run=run):
         pass

@@ -22,6 +22,7 @@ from assistant_proxy.conf import provider_settings
 from assistant_proxy.exceptions import ProviderError, ProviderNotConfigured
 
 from ..exceptions import RunNotCancellable, ThreadBusy, ToolOutputsRejected
+from ..selectors import Owner
 from ..models import ACTIVE_RUN_STATUSES, Assistant, Run, RunStatus, RunStep, RunStepStatus, RunStepType, Thread
 from .history import thread_conversation_forget
 from .messages import NewMessage, messages_save, thread_lock_idle
@@ -79,6 +80,7 @@ def run_create(
 
 def thread_run_create(
     *,
+    owner: Owner,
     assistant: Assistant,
     options: RunOptions,
     metadata: dict[str, str] | None = None,
@@ -87,7 +89,7 @@ def thread_run_create(
 ) -> Run:
     """Create a thread with its first messages and start a run on it, in one transaction."""
     with transaction.atomic():
-        thread = thread_create(metadata=metadata, messages=messages)
+        thread = thread_create(owner=owner, metadata=metadata, messages=messages)
         return run_create(thread=thread, assistant=assistant, options=options, enqueue=enqueue)
 
 

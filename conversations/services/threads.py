@@ -5,14 +5,18 @@ from collections.abc import Sequence
 from django.db import transaction
 
 from ..models import Thread
+from ..selectors import Owner
 from .messages import NewMessage, messages_save
 
 
 @transaction.atomic
 def thread_create(
-    *, metadata: dict[str, str] | None = None, messages: Sequence[NewMessage] = ()
+    *,
+    owner: Owner,
+    metadata: dict[str, str] | None = None,
+    messages: Sequence[NewMessage] = (),
 ) -> Thread:
-    thread = Thread.objects.create(metadata=metadata or {})
+    thread = Thread.objects.create(owner=owner, metadata=metadata or {})
     messages_save(thread=thread, messages=messages)
     return thread
 

@@ -18,6 +18,11 @@ from ..pagination import OpenAIListPagination
 from ..serializers.requests import MetadataUpdateSerializer
 
 
+def owner_of(request: Request) -> Any:
+    """The API key owner of the request (set by access.middleware), None without a key."""
+    return getattr(request, "api_owner", None)
+
+
 def validated(serializer_class: type[Serializer], request: Request, **kwargs: Any) -> Any:
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
@@ -55,4 +60,4 @@ class ThreadScopedMixin:
 
     @cached_property
     def thread(self) -> Thread:
-        return selectors.thread_get(public_id=self.kwargs["thread_id"])
+        return selectors.thread_get(public_id=self.kwargs["thread_id"], owner=owner_of(self.request))

@@ -21,7 +21,7 @@ from ..serializers.requests import (
     MetadataUpdateSerializer,
     ThreadCreateSerializer,
 )
-from .base import PublicIdViewSet, ThreadScopedMixin, validated
+from .base import PublicIdViewSet, ThreadScopedMixin, owner_of, validated
 
 
 @extend_schema_view(
@@ -35,7 +35,7 @@ class AssistantViewSet(PublicIdViewSet):
     lookup_url_kwarg = "assistant_id"
 
     def get_queryset(self) -> QuerySet[Assistant]:
-        return Assistant.objects.all()
+        return selectors.visible_assistants(owner=owner_of(self.request))
 
     @extend_schema(
         summary="Create an assistant", operation_id="createAssistant",
@@ -44,7 +44,9 @@ class AssistantViewSet(PublicIdViewSet):
         examples=[examples.ASSISTANT, examples.ASSISTANT_CREATE],
     )
     def create(self, request: Request) -> Response:
-        assistant = services.assistant_create(**validated(AssistantWriteSerializer, request))
+        assistant = services.assistant_create(
+            owner=owner_of(request), **validated(AssistantWriteSerializer, request)
+        )
         return Response(AssistantSerializer(assistant).data)
 
     @extend_schema(summary="Modify an assistant", operation_id="modifyAssistant", request=AssistantWriteSerializer, examples=[examples.ASSISTANT_UPDATE, examples.ASSISTANT])
@@ -71,7 +73,7 @@ class ThreadViewSet(PublicIdViewSet):
     lookup_url_kwarg = "thread_id"
 
     def get_queryset(self) -> QuerySet[Thread]:
-        return Thread.objects.all()
+        return selectors.owner_threads(owner=owner_of(self.request))
 
     @extend_schema(
         summary="Create a thread", operation_id="createThread",
@@ -82,7 +84,7 @@ class ThreadViewSet(PublicIdViewSet):
     def create(self, request: Request) -> Response:
         data = validated(ThreadCreateSerializer, request)
         thread = services.thread_create(
-            metadata=data.get("metadata"), messages=data.get("messages", [])
+            owner=owner_of(request), metadata=data.get("metadata"), messages=data.get("messages", [])
         )
         return Response(ThreadSerializer(thread).data)
 

@@ -27,7 +27,7 @@ from ..serializers.requests import (
 from ..services import RunOptions
 from ..services.events import RunEvent
 from ..streaming import assistant_event_stream
-from .base import PublicIdViewSet, ThreadScopedMixin, validated
+from .base import PublicIdViewSet, ThreadScopedMixin, owner_of, validated
 
 
 STREAM_DESCRIPTION = (
@@ -62,10 +62,11 @@ def run_answer(run: Run, *, streamed: bool, announce: list[RunEvent]) -> Respons
     return Response(RunSerializer(run).data)
 
 
-def run_assistant(data: dict[str, Any]) -> Assistant:
+def run_assistant(request: Request, data: dict[str, Any]) -> Assistant:
+    owner = owner_of(request)
     if data.get("assistant_id"):
-        return selectors.assistant_get(public_id=data["assistant_id"])
-    return selectors.assistant_default()
+        return selectors.assistant_get(public_id=data["assistant_id"], owner=owner)
+    return selectors.assistant_default(owner=owner)
 
 
 @extend_schema_view(
@@ -98,7 +99,7 @@ class RunViewSet(ThreadScopedMixin, PublicIdViewSet):
         streamed = bool(data.get("stream"))
         run = services.run_create(
             thread=self.thread,
-            assistant=run_assistant(data),
+            assistant=run_assistant(request, data),
             options=run_options(data),
             enqueue=not streamed,
         )
@@ -164,7 +165,8 @@ class ThreadAndRunViewSet(viewsets.GenericViewSet):
         thread_data = data.get("thread") or {}
         streamed = bool(data.get("stream"))
         run = services.thread_run_create(
-            assistant=run_assistant(data),
+            owner=owner_of(request),
+            assistant=run_assistant(request, data),
             options=run_options(data),
             metadata=thread_data.get("metadata"),
             messages=thread_data.get("messages", []),
