@@ -1,11 +1,13 @@
 """
-API keys on /api/v1: `Authorization: Bearer <key>` is resolved to its owner (`request.api_owner`,
+Access to /api/v1, in two middlewares. API keys: `Authorization: Bearer <key>` is resolved to its owner (`request.api_owner`,
 `request.api_key`); a missing or wrong key is refused with 401 in OpenAI's error shape. Health and the
 schema stay open. With REQUIRE_API_KEY off, requests without one of our keys are anonymous (owner
 None): the openai SDK always sends some key, so keys not in this server's format are ignored there.
+Rate limits: requests per minute per key or client address (see `ratelimit`).
 """
 
 import logging
+import math
 from collections.abc import Callable
 
 from django.conf import settings
@@ -14,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from config.exceptions import error_body
 
 from .models import KEY_PREFIX
+from .ratelimit import duration, limiter
 from .selectors import api_key_active
 from .services import api_key_used
 
@@ -57,3 +60,55 @@ def unauthorized(message: str, *, code: str) -> JsonResponse:
     response = JsonResponse(error_body(message, status=401, code=code), status=401)
     response["WWW-Authenticate"] = 'Bearer realm="api"'
     return response
+
+
+class RateLimitMiddleware:
+    """
+    Requests per minute per API key (per client IP without one), with OpenAI's x-ratelimit-*
+    headers on every answer and 429 with Retry-After over the limit. Runs in flight are limited
+    where runs are created (conversations.services.runs).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.RATE_LIMIT_REQUESTS_PER_MINUTE
+        path = request.path_info
+        if not limit or not path.startswith(API_PREFIX) or path in OPEN_PATHS or request.method == "OPTIONS":
+            return self.get_response(request)
+        key = getattr(request, "api_key", None)
+        bucket = f"key:{key.pk}" if key is not None else f"ip:{client_ip(request)}"
+        try:
+            decision = limiter().hit(bucket, limit)
+        except Exception:  # noqa: BLE001  (a limiter outage must not take the API down)
+            logger.warning("Rate limiter unavailable; letting the request through", exc_info=True)
+            return self.get_response(request)
+        if decision.allowed:
+            response = self.get_response(request)
+        else:
+            wait = math.ceil(decision.retry_after_ms / 1000)
+            message = (
+                f"Rate limit reached: {limit} requests per minute. Try again in {duration(decision.retry_after_ms)}."
+            )
+            response = JsonResponse(
+                error_body(message, status=429, code="rate_limit_exceeded"), status=429
+            )
+            response["Retry-After"] = str(wait)
+        response["x-ratelimit-limit-requests"] = str(decision.limit)
+        response["x-ratelimit-remaining-requests"] = str(decision.remaining)
+        response["x-ratelimit-reset-requests"] = duration(decision.reset_ms)
+        return response
+
+
+def client_ip(request: HttpRequest) -> str:
+    """
+    The client's address: REMOTE_ADDR, or, behind NUM_PROXIES reverse proxies, the address the
+    outermost trusted proxy saw (as Django REST framework's throttles take it).
+    """
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    proxies = settings.NUM_PROXIES
+    if proxies and forwarded:
+        addresses = [address.strip() for address in forwarded.split(",")]
+        return addresses[-min(proxies, len(addresses))]
+    return request.META.get("REMOTE_ADDR", "")

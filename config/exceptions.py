@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
-from assistant_proxy.exceptions import ProviderError, ProviderRateLimited
+from assistant_proxy.exceptions import ProviderError
 from conversations.exceptions import ConversationError
 
 logger = logging.getLogger(__name__)
@@ -34,10 +34,10 @@ def error_body(
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's exception handler: every error an API view raises, in OpenAI's shape."""
     headers: dict[str, str] = {}
+    if retry_after := getattr(exc, "retry_after", None):
+        headers["Retry-After"] = str(retry_after)
     if isinstance(exc, ProviderError):
         status, body = exc.status_code, error_body(exc.message, status=exc.status_code, code=exc.code)
-        if isinstance(exc, ProviderRateLimited) and exc.retry_after:
-            headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, ConversationError):
         status = exc.status_code
         body = error_body(

@@ -39,6 +39,15 @@ class SharedAssistantReadOnly(ConversationError):
     default_message = "The built-in assistant can only be changed by staff, in the admin."
 
 
+class RunsInFlightLimited(ConversationError):
+    """The owner already has RATE_LIMIT_RUNS_IN_FLIGHT active runs."""
+
+    status_code = 429
+    error_type = "rate_limit_error"
+    default_code = "too_many_runs"
+    retry_after = 5
+
+
 class RunNotCancellable(ConversationError):
     default_message = "The run has already ended."
 

@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "access.middleware.ApiKeyMiddleware",
+    "access.middleware.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -181,6 +182,13 @@ OPENAI_CONVERSATIONS = env.bool("OPENAI_CONVERSATIONS", default=False)
 
 # --- API access: `Authorization: Bearer <key>` on /api/v1 (keys from `manage.py apikey create`).
 REQUIRE_API_KEY = _optional_bool("REQUIRE_API_KEY", default=not DEBUG)
+# Per key (per client address without one); 0 turns a limit off.
+RATE_LIMIT_REQUESTS_PER_MINUTE = env.int("RATE_LIMIT_REQUESTS_PER_MINUTE", default=600)
+RATE_LIMIT_RUNS_IN_FLIGHT = env.int("RATE_LIMIT_RUNS_IN_FLIGHT", default=20)
+# Shared rate-limit counters for several web servers; empty: counted in each process.
+REDIS_URL = env.str("REDIS_URL", default="")
+# Reverse proxies in front of the server that append to X-Forwarded-For (nginx: 1).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
 # --- The assistant that answers when a request names none (the seed's ASSISTANT_ID).
 ASSISTANT_ID = env.str("ASSISTANT_ID", default="")

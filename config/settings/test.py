@@ -35,6 +35,10 @@ OPENAI_CONVERSATIONS = False
 ASSISTANT_ID = ""
 # The seed's clients send no key; tests of API keys and tenancy turn this on.
 REQUIRE_API_KEY = False
+# The suite sends far more than a client would; tests of the limits turn them on.
+RATE_LIMIT_REQUESTS_PER_MINUTE = 0
+RATE_LIMIT_RUNS_IN_FLIGHT = 0
+REDIS_URL = ""
 CORS_ALLOWED_ORIGINS = ["http://localhost:3000", "https://hamtoto.kr"]
 
 # Runs execute as soon as they are enqueued; tests of the worker switch to the database backend.

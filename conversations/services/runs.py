@@ -21,7 +21,7 @@ from django.utils import timezone
 from assistant_proxy.conf import provider_settings
 from assistant_proxy.exceptions import ProviderError, ProviderNotConfigured
 
-from ..exceptions import RunNotCancellable, ThreadBusy, ToolOutputsRejected
+from ..exceptions import RunNotCancellable, RunsInFlightLimited, ThreadBusy, ToolOutputsRejected
 from ..selectors import Owner
 from ..models import ACTIVE_RUN_STATUSES, Assistant, Run, RunStatus, RunStep, RunStepStatus, RunStepType, Thread
 from .history import thread_conversation_forget
@@ -67,6 +67,7 @@ def run_create(
     configured = provider_settings().configured
     with transaction.atomic():
         thread_lock_idle(thread=thread, adding="runs")
+        _check_runs_in_flight(thread)
         messages_save(thread=thread, messages=options.additional_messages)
         run = _run_insert(thread, assistant, options)
         if enqueue and configured:
@@ -201,6 +202,18 @@ def _matched_outputs(run: Run, tool_outputs: Sequence[ToolOutput]) -> dict[str, 
             param="tool_outputs",
         )
     return outputs
+
+
+def _check_runs_in_flight(thread: Thread) -> None:
+    limit = settings.RATE_LIMIT_RUNS_IN_FLIGHT
+    if not limit:
+        return
+    in_flight = Run.objects.filter(thread__owner=thread.owner_id, status__in=ACTIVE_RUN_STATUSES)
+    if in_flight.count() >= limit:
+        raise RunsInFlightLimited(
+            f"Too many runs in flight: at most {limit} may be active at once. "
+            "Wait for one to finish, or cancel one."
+        )
 
 
 def _run_insert(thread: Thread, assistant: Assistant, options: RunOptions) -> Run:
