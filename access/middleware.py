@@ -1,9 +1,10 @@
 """
-Access to /api/v1, in two middlewares. API keys: `Authorization: Bearer <key>` is resolved to its owner (`request.api_owner`,
+Access to /api/v1, in three middlewares. API keys: `Authorization: Bearer <key>` is resolved to its owner (`request.api_owner`,
 `request.api_key`); a missing or wrong key is refused with 401 in OpenAI's error shape. Health and the
 schema stay open. With REQUIRE_API_KEY off, requests without one of our keys are anonymous (owner
 None): the openai SDK always sends some key, so keys not in this server's format are ignored there.
-Rate limits: requests per minute per key or client address (see `ratelimit`).
+Rate limits: requests per minute per key or client address (see `ratelimit`). Idempotency keys on
+POST requests (see `idempotency`).
 """
 
 import logging
@@ -11,10 +12,11 @@ import math
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 
 from config.exceptions import error_body
 
+from . import idempotency
 from .models import KEY_PREFIX
 from .ratelimit import duration, limiter
 from .selectors import api_key_active
@@ -112,3 +114,34 @@ def client_ip(request: HttpRequest) -> str:
         addresses = [address.strip() for address in forwarded.split(",")]
         return addresses[-min(proxies, len(addresses))]
     return request.META.get("REMOTE_ADDR", "")
+
+
+class IdempotencyMiddleware:
+    """`Idempotency-Key` on POST requests to /api/v1 (see `idempotency`)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        key = request.headers.get("Idempotency-Key", "")
+        if request.method != "POST" or not key or not request.path_info.startswith(API_PREFIX):
+            return self.get_response(request)
+        if len(key) > idempotency.MAX_KEY_LENGTH:
+            message = f"The Idempotency-Key is longer than {idempotency.MAX_KEY_LENGTH} characters."
+            return JsonResponse(error_body(message, status=400, param="Idempotency-Key"), status=400)
+        owner = getattr(request, "api_owner", None)
+        scope = f"owner:{owner.pk}" if owner is not None else f"ip:{client_ip(request)}"
+        try:
+            record, claimed = idempotency.record_claim(
+                scope=scope, key=key, path=request.path_info, digest=idempotency.fingerprint(request)
+            )
+        except idempotency.Conflict as conflict:
+            return JsonResponse(error_body(conflict.message, status=409, code=conflict.code), status=409)
+        if not claimed:
+            return idempotency.replay(record)
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            record.delete()
+            raise
+        return idempotency.record_complete(record, response)

@@ -39,3 +39,32 @@ class ApiKey(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class IdempotencyRecord(models.Model):
+    """
+    The first answer to a POST sent with an `Idempotency-Key`, kept for 24 hours per owner, key
+    and path (Stripe's semantics): a retry with the same body gets this answer again.
+    """
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress"
+        DONE = "done"
+
+    scope = models.CharField(max_length=64, help_text="The key owner (or the client address).")
+    key = models.CharField(max_length=255)
+    path = models.CharField(max_length=512)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_content_type = models.CharField(max_length=128, blank=True)
+    response_body = models.BinaryField(blank=True, default=b"")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key", "path"], name="one_answer_per_idempotency_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.path}"

@@ -53,6 +53,17 @@ def api(db: None, django_capture_on_commit_callbacks: Any) -> APIClient:
     return client
 
 
+@pytest.fixture
+def thread_id(api: APIClient) -> str:
+    """A thread holding one user question."""
+    thread = api.post(
+        "/api/v1/threads",
+        {"messages": [{"role": "user", "content": "Which screen had the most views?"}]},
+        format="json",
+    )
+    return thread.json()["id"]
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Remove the SQLite test database's WAL side files, which Django leaves behind."""
     from django.conf import settings

@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "access.middleware.ApiKeyMiddleware",
     "access.middleware.RateLimitMiddleware",
+    "access.middleware.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

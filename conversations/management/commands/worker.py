@@ -1,6 +1,7 @@
 """
 `manage.py worker`: django-tasks-db's `db_worker`, plus a housekeeping thread that records the
-worker's heartbeat (read by the health endpoint) and sweeps overdue runs (see services.sweeper).
+worker's heartbeat (read by the health endpoint), sweeps overdue runs (see services.sweeper) and
+forgets idempotency records older than a day.
 
 The options are db_worker's own.
 """
@@ -16,6 +17,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
+from access.idempotency import records_purge
 from conversations.models import WorkerHeartbeat
 from conversations.services import runs_sweep
 
@@ -69,3 +71,4 @@ def _beat(worker_id: str) -> None:
 def _sweep() -> None:
     if swept := runs_sweep():
         logger.warning("Swept overdue runs: %s", swept)
+    records_purge()
