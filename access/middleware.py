@@ -1,5 +1,5 @@
 """
-Access to /api/v1, in three middlewares. API keys: `Authorization: Bearer <key>` is resolved to its owner (`request.api_owner`,
+Access to /api/v1, in four middlewares. Request size: bodies over MAX_REQUEST_BYTES get 413. API keys: `Authorization: Bearer <key>` is resolved to its owner (`request.api_owner`,
 `request.api_key`); a missing or wrong key is refused with 401 in OpenAI's error shape. Health and the
 schema stay open. With REQUIRE_API_KEY off, requests without one of our keys are anonymous (owner
 None): the openai SDK always sends some key, so keys not in this server's format are ignored there.
@@ -145,3 +145,21 @@ class IdempotencyMiddleware:
             record.delete()
             raise
         return idempotency.record_complete(record, response)
+
+
+class RequestSizeMiddleware:
+    """Bodies larger than MAX_REQUEST_BYTES are refused with 413 before they are read."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        limit = settings.MAX_REQUEST_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if request.path_info.startswith(API_PREFIX) and length > limit:
+            message = f"The request body is {length} bytes; at most {limit} are accepted."
+            return JsonResponse(error_body(message, status=413, code="request_too_large"), status=413)
+        return self.get_response(request)

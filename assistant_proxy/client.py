@@ -117,9 +117,14 @@ def _retry_after(headers: Any) -> int | None:
 
 
 def _provider_message(exc: openai.APIStatusError) -> str:
+    """The provider's own words, shortened, and without our key should it quote it."""
     body = exc.body
+    message = exc.message
     if isinstance(body, dict):
         error = body.get("error", body)
         if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])[:500]
-    return exc.message[:500]
+            message = str(error["message"])
+    api_key = provider_settings().api_key
+    if api_key:
+        message = message.replace(api_key, "***")
+    return message[:500]

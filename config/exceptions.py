@@ -3,7 +3,9 @@ The one place errors become HTTP answers, always in OpenAI's shape:
 `{"error": {"message", "type", "code", "param"}}`.
 """
 
+import json
 import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -56,10 +58,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             headers["Retry-After"] = str(int(exc.wait))
     elif isinstance(exc, DatabaseError):
         logger.exception("Database error while answering %s", context["request"].path)
-        status = 503
-        body = error_body(
-            "The database is unavailable. Try again shortly.", status=503, code="database_unavailable"
-        )
+        unavailable = database_unavailable()
+        return Response(json.loads(unavailable.content), status=503, headers={"Retry-After": "5"})
     else:
         return None
     return Response(body, status=status, headers=headers)
@@ -110,5 +110,15 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 handler (for errors outside the API views, e.g. in middleware)."""
+    if isinstance(sys.exc_info()[1], DatabaseError):
+        return database_unavailable()
     message = "The server had an error while answering. Try again."
     return JsonResponse(error_body(message, status=500), status=500)
+
+
+def database_unavailable() -> JsonResponse:
+    message = "The database is unavailable. Try again shortly."
+    response = JsonResponse(error_body(message, status=503, code="database_unavailable"), status=503)
+    response["Retry-After"] = "5"
+    return response

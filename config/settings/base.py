@@ -48,6 +48,15 @@ def _optional_bool(name: str, *, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
 
 
+def _optional_int(name: str, *, default: int) -> int:
+    """A number setting whose empty value means the default."""
+    value = env.str(name, default="").strip()
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+
+
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
@@ -91,6 +100,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "access.middleware.RequestSizeMiddleware",
     "access.middleware.ApiKeyMiddleware",
     "access.middleware.RateLimitMiddleware",
     "access.middleware.IdempotencyMiddleware",
@@ -154,6 +164,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- HTTPS. In production the server sits behind a TLS-terminating reverse proxy (nginx) that sets
+# X-Forwarded-Proto; plain-HTTP requests are redirected, except health probes from load balancers.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = _optional_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$"]
+SECURE_HSTS_SECONDS = _optional_int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _optional_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = _optional_bool("SECURE_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+
 # --- Network-facing settings read by gunicorn.conf.py and shown by the root endpoint.
 HOST = env.str("HOST", default="0.0.0.0")
 PORT = env.int("PORT", default=8010)
@@ -183,6 +203,9 @@ OPENAI_CONVERSATIONS = env.bool("OPENAI_CONVERSATIONS", default=False)
 
 # --- API access: `Authorization: Bearer <key>` on /api/v1 (keys from `manage.py apikey create`).
 REQUIRE_API_KEY = _optional_bool("REQUIRE_API_KEY", default=not DEBUG)
+# The largest request body accepted (413 above it).
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 # Per key (per client address without one); 0 turns a limit off.
 RATE_LIMIT_REQUESTS_PER_MINUTE = env.int("RATE_LIMIT_REQUESTS_PER_MINUTE", default=600)
 RATE_LIMIT_RUNS_IN_FLIGHT = env.int("RATE_LIMIT_RUNS_IN_FLIGHT", default=20)

@@ -21,6 +21,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
         )
     }
 ALLOWED_HOSTS = ["*"]
+# The test client and live servers speak plain HTTP.
+SECURE_SSL_REDIRECT = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Tests point the provider at the project's fake provider per test (see tests/conftest.py).

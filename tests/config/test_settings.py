@@ -70,3 +70,39 @@ def test_unknown_engine_is_a_start_up_error(settings):
     settings.LLM_ENGINE = "completions"
     errors = checks.run_checks()
     assert "assistant_proxy.E001" in [e.id for e in errors]
+
+
+def test_production_settings_pass_the_deployment_checks(tmp_path):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "REQUIRE_"))}
+    environment.update(
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DEBUG="false",
+        SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
+        OPENAI_API_KEY="sk-production",
+        ALLOWED_HOSTS="hamtoto.kr",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_redirects_to_https_but_not_health_probes(db, client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+
+    assert client.get("/api/v1/threads").status_code == 301
+    assert client.get("/api/v1/threads", HTTP_X_FORWARDED_PROTO="https").status_code == 200
+    assert client.get("/api/v1/health").status_code in (200, 503)
+
+
+def test_an_invalid_boolean_setting_is_a_start_up_error():
+    result = _settings_import(DEBUG="true", REQUIRE_API_KEY="maybe")
+    assert result.returncode != 0
+    assert "REQUIRE_API_KEY must be true or false, not 'maybe'" in result.stderr

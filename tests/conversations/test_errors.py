@@ -34,10 +34,11 @@ def _closed_port() -> int:
     ],
     ids=["500", "503", "429", "401", "400", "malformed-json", "dropped-connection"],
 )
-def test_provider_failures_map_to_clear_errors(api, fake_provider, engine, fault, status, code):
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
+def test_provider_failures_map_to_clear_errors(api, fake_provider, engine, fault, status, code, stream):
     fake_provider.fail_next(fault)
 
-    response = api.post("/api/v1/chat", {"message": "Views today?"}, format="json")
+    response = api.post("/api/v1/chat", {"message": "Views today?", "stream": stream}, format="json")
 
     assert response.status_code == status
     error = _error(response)
@@ -50,9 +51,16 @@ def test_provider_failures_map_to_clear_errors(api, fake_provider, engine, fault
     run = Run.objects.get()
     assert run.status == RunStatus.FAILED
     assert run.last_error["code"] == code
+    _assert_usable(api, run.thread.public_id)
 
 
-def test_provider_timeout_is_503(api, fake_provider, settings):
+def _assert_usable(api, thread_id):
+    again = api.post("/api/v1/chat", {"message": "again", "thread_id": thread_id}, format="json")
+    assert again.status_code == 200
+    assert again.json()["message"] == "Echo: again (turns: 2)"
+
+
+def test_provider_timeout_is_503(api, fake_provider, settings, engine):
     settings.OPENAI_TIMEOUT = 0.3
     fake_provider.fail_next(Fault(hang=1.0, status=500))
 
@@ -60,10 +68,15 @@ def test_provider_timeout_is_503(api, fake_provider, settings):
 
     assert response.status_code == 503
     assert "in time" in _error(response)["message"]
-    assert Run.objects.get().last_error["code"] == "provider_unavailable"
+    run = Run.objects.get()
+    assert run.last_error["code"] == "provider_unavailable"
+    assert Message.objects.get().text == "Slow?"
+    settings.OPENAI_TIMEOUT = 5
+    _assert_usable(api, run.thread.public_id)
 
 
-def test_connection_refused_is_503(api, settings):
+def test_connection_refused_is_503(api, settings, fake_provider, engine):
+    working = settings.OPENAI_BASE_URL
     settings.OPENAI_BASE_URL = f"http://127.0.0.1:{_closed_port()}/v1"
 
     response = api.post("/api/v1/chat", {"message": "Anyone there?"}, format="json")
@@ -71,6 +84,10 @@ def test_connection_refused_is_503(api, settings):
     assert response.status_code == 503
     assert _error(response)["code"] == "provider_unavailable"
     assert Message.objects.get().text == "Anyone there?"
+    run = Run.objects.get()
+    assert run.status == RunStatus.FAILED and run.failed_at is not None
+    settings.OPENAI_BASE_URL = working
+    _assert_usable(api, run.thread.public_id)
 
 
 def test_thread_stays_usable_after_a_failure(api, fake_provider):
