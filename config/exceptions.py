@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -18,6 +18,9 @@ from assistant_proxy.exceptions import ProviderError
 from conversations.exceptions import ConversationError
 
 logger = logging.getLogger(__name__)
+
+# Errors that mean the database cannot answer now (down, unreachable, locked), not a bug.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 _TYPES_BY_STATUS = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
 
@@ -56,8 +59,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         body = error_body(str(exc.detail), status=status, code=_api_exception_code(exc))
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))
-    elif isinstance(exc, DatabaseError):
-        logger.exception("Database error while answering %s", context["request"].path)
+    elif isinstance(exc, DATABASE_UNAVAILABLE):
+        logger.exception("Database unavailable while answering %s", context["request"].path)
         unavailable = database_unavailable()
         return Response(json.loads(unavailable.content), status=503, headers={"Retry-After": "5"})
     else:
@@ -111,7 +114,7 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """Django's 500 handler (for errors outside the API views, e.g. in middleware)."""
-    if isinstance(sys.exc_info()[1], DatabaseError):
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
         return database_unavailable()
     message = "The server had an error while answering. Try again."
     return JsonResponse(error_body(message, status=500), status=500)
@@ -122,3 +125,60 @@ def database_unavailable() -> JsonResponse:
     response = JsonResponse(error_body(message, status=503, code="database_unavailable"), status=503)
     response["Retry-After"] = "5"
     return response
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["message", "type", "code", "param"],
+            "properties": {
+                "message": {"type": "string"},
+                "type": {"type": "string"},
+                "code": {"type": "string", "nullable": True},
+                "param": {"type": "string", "nullable": True},
+            },
+        }
+    },
+    "example": {
+        "error": {
+            "message": "No thread found with id 'thread_abc123'.",
+            "type": "invalid_request_error",
+            "code": None,
+            "param": None,
+        }
+    },
+}
+_ERROR_STATUSES = {
+    "400": "Bad input (the message says which parameter).",
+    "401": "Missing or wrong API key.",
+    "403": "Not allowed (the built-in assistant is changed only in the admin).",
+    "404": "No such object for this API key, or no such route.",
+    "409": "An Idempotency-Key reused with another body, or still in progress.",
+    "413": "The request body is too large.",
+    "415": "The body is not JSON.",
+    "429": "Rate limited (see Retry-After and the x-ratelimit-* headers).",
+    "500": "The server failed.",
+    "502": "The model provider refused or answered badly.",
+    "503": "The model provider or the database is unavailable, or rate limits the server.",
+}
+_OPEN_PATHS = ("/api/v1/health", "/api/v1/schema", "/")
+
+
+def document_errors(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular hook: every API operation documents the error answers it may give."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    reference = {"$ref": "#/components/schemas/Error"}
+    for path, operations in result.get("paths", {}).items():
+        if path in _OPEN_PATHS:
+            continue
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in _ERROR_STATUSES.items():
+                responses.setdefault(
+                    status,
+                    {"description": description, "content": {"application/json": {"schema": reference}}},
+                )
+    return result

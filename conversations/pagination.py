@@ -17,7 +17,8 @@ from .serializers.requests import ListParamsSerializer
 
 class OpenAIListPagination(BasePagination):
     def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list:
-        params = ListParamsSerializer(data=request.query_params)
+        # A plain dict, so that an empty `limit=` is refused rather than read as absent.
+        params = ListParamsSerializer(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
         limit, order = params.validated_data["limit"], params.validated_data["order"]
         after = params.validated_data.get("after")

@@ -8,7 +8,6 @@ from django.db import DatabaseError, connection
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -25,6 +24,15 @@ from .streaming import chat_event_stream
 from .viewsets.base import owner_of, validated
 
 API_VERSION = "1.0.0"
+HEALTH_SERIALIZER = inline_serializer(
+    "Health",
+    {
+        "status": serializers.ChoiceField(choices=["ok", "unavailable"]),
+        "version": serializers.CharField(),
+        "time": serializers.IntegerField(),
+        "checks": serializers.DictField(child=serializers.DictField()),
+    },
+)
 
 
 class RootView(APIView):
@@ -65,17 +73,7 @@ class HealthView(APIView):
         examples=[examples.HEALTH],
         description="200 when the database answers, a provider is configured and a worker was seen "
         "recently; 503 with the failing checks otherwise.",
-        responses={
-            200: inline_serializer(
-                "Health",
-                {
-                    "status": serializers.ChoiceField(choices=["ok", "unavailable"]),
-                    "version": serializers.CharField(),
-                    "time": serializers.IntegerField(),
-                    "checks": serializers.DictField(child=serializers.DictField()),
-                },
-            ),
-        },
+        responses={200: HEALTH_SERIALIZER, 503: HEALTH_SERIALIZER},
     )
     def get(self, request: Request) -> Response:
         checks = {"database": _database(), "provider": _provider(), "worker": _worker()}
@@ -105,7 +103,7 @@ class ChatView(APIView):
         request=ChatRequestSerializer,
         responses={
             (200, "application/json"): ChatResponseSerializer,
-            (200, "text/event-stream"): OpenApiTypes.STR,
+            (200, "text/event-stream"): examples.SSE_EVENT_SCHEMA,
         },
         examples=[examples.CHAT, examples.CHAT_REPLY, examples.CHAT_STREAM],
     )

@@ -233,11 +233,13 @@ RUN_SWEEP_SECONDS = env.float("RUN_SWEEP_SECONDS", default=10.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.StorableJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    # OPTIONS is for CORS preflights (answered by corsheaders); otherwise 405, as OpenAI answers.
+    "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
@@ -254,6 +256,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.exceptions.document_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "conversations.models.RunStatus",
         "MessageStatusEnum": "conversations.models.MessageStatus",

@@ -270,3 +270,16 @@ CHAT_STREAM = OpenApiExample(
         '"thread_abc123", "role": "assistant", "created_at": 1754481000}\n\n'
     ),
 )
+
+
+# How a text/event-stream answer is described: each server-sent event, its data JSON or [DONE].
+SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "event": {"type": "string", "description": "The event's name, e.g. thread.message.delta."},
+        "data": {"type": "string", "description": "The event's object as JSON, or [DONE]."},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}

@@ -7,19 +7,27 @@ from rest_framework import serializers
 from ..models import MessageRole
 from ..services import NewMessage, ToolOutput
 from ..services.messages import content_parts
-from .fields import MessageContentField, MetadataField
+from .fields import (
+    MessageContentField,
+    MetadataField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+    StrictRegexField,
+)
 
 
 class FunctionSerializer(serializers.Serializer):
-    name = serializers.RegexField(
+    name = StrictRegexField(
         r"^[A-Za-z0-9_-]{1,64}$",
         error_messages={"invalid": "A function name is 1-64 letters, digits, underscores or dashes."},
     )
-    description = serializers.CharField(max_length=1024, required=False, allow_blank=True)
+    description = StrictCharField(max_length=1024, required=False, allow_blank=True)
     parameters = serializers.DictField(
         required=False, help_text="The arguments as a JSON Schema object."
     )
-    strict = serializers.BooleanField(required=False, allow_null=True)
+    strict = StrictBooleanField(required=False, allow_null=True)
 
     def validate_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
         if parameters.get("type", "object") != "object":
@@ -40,26 +48,32 @@ class ToolSerializer(serializers.Serializer):
     function = FunctionSerializer()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A partial update of an assistant still replaces whole tools: both fields are needed.
+        missing = {name: "This field is required." for name in ("type", "function") if name not in attrs}
+        if missing:
+            raise serializers.ValidationError(missing)
+        if "name" not in attrs["function"]:
+            raise serializers.ValidationError({"function": {"name": "This field is required."}})
         # Stored as sent (minus unknown keys): the shape OpenAI's objects show.
         return {"type": attrs["type"], "function": dict(attrs["function"])}
 
 
 class AssistantWriteSerializer(serializers.Serializer):
-    model = serializers.CharField(max_length=256, required=False, allow_blank=True)
-    name = serializers.CharField(max_length=256, required=False, allow_blank=True, allow_null=True)
-    description = serializers.CharField(
+    model = StrictCharField(max_length=256, required=False, allow_blank=True)
+    name = StrictCharField(max_length=256, required=False, allow_blank=True, allow_null=True)
+    description = StrictCharField(
         max_length=512, required=False, allow_blank=True, allow_null=True
     )
-    instructions = serializers.CharField(
+    instructions = StrictCharField(
         max_length=256_000, required=False, allow_blank=True, allow_null=True, trim_whitespace=False
     )
-    tools = ToolSerializer(many=True, required=False, max_length=128)
+    tools = serializers.ListField(child=ToolSerializer(), required=False, max_length=128)
     tool_resources = serializers.DictField(required=False, allow_null=True)
     metadata = MetadataField()
-    temperature = serializers.FloatField(min_value=0, max_value=2, required=False, allow_null=True)
-    top_p = serializers.FloatField(min_value=0, max_value=1, required=False, allow_null=True)
+    temperature = StrictFloatField(min_value=0, max_value=2, required=False, allow_null=True)
+    top_p = StrictFloatField(min_value=0, max_value=1, required=False, allow_null=True)
     response_format = serializers.JSONField(required=False, allow_null=True)
-    prompt_id = serializers.RegexField(r"^pmpt_[A-Za-z0-9_-]+$", required=False, allow_blank=True)
+    prompt_id = StrictRegexField(r"^pmpt_[A-Za-z0-9_-]+$", required=False, allow_blank=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # Nulls mean "unset": store the empty value of each text field.
@@ -94,6 +108,10 @@ class MetadataUpdateSerializer(serializers.Serializer):
     metadata = MetadataField()
 
 
+# Token limits are stored in 32-bit columns; no model comes near this many tokens.
+TOKEN_LIMIT_MAX = 2**31 - 1
+
+
 class ThreadCreateSerializer(serializers.Serializer):
     messages = MessageCreateSerializer(many=True, required=False, max_length=32)
     metadata = MetadataField()
@@ -102,7 +120,9 @@ class ThreadCreateSerializer(serializers.Serializer):
 
 class TruncationStrategySerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["auto", "last_messages"])
-    last_messages = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    last_messages = StrictIntegerField(
+        min_value=1, max_value=TOKEN_LIMIT_MAX, required=False, allow_null=True
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["type"] == "last_messages" and not attrs.get("last_messages"):
@@ -113,28 +133,35 @@ class TruncationStrategySerializer(serializers.Serializer):
 
 
 class RunCreateSerializer(serializers.Serializer):
-    assistant_id = serializers.CharField(max_length=40, required=False)
-    model = serializers.CharField(max_length=256, required=False, allow_null=True, allow_blank=True)
-    instructions = serializers.CharField(
+    assistant_id = StrictCharField(max_length=40, required=False)
+    model = StrictCharField(max_length=256, required=False, allow_null=True, allow_blank=True)
+    instructions = StrictCharField(
         max_length=256_000, required=False, allow_null=True, trim_whitespace=False
     )
-    additional_instructions = serializers.CharField(
+    additional_instructions = StrictCharField(
         max_length=256_000, required=False, allow_null=True, trim_whitespace=False
     )
-    additional_messages = MessageCreateSerializer(
-        many=True, required=False, allow_null=True, max_length=32
+    # ListField rather than many=True: the list may be null, its items may not.
+    additional_messages = serializers.ListField(
+        child=MessageCreateSerializer(), required=False, allow_null=True, max_length=32
     )
-    tools = ToolSerializer(many=True, required=False, allow_null=True, max_length=128)
+    tools = serializers.ListField(
+        child=ToolSerializer(), required=False, allow_null=True, max_length=128
+    )
     metadata = MetadataField()
-    temperature = serializers.FloatField(min_value=0, max_value=2, required=False, allow_null=True)
-    top_p = serializers.FloatField(min_value=0, max_value=1, required=False, allow_null=True)
-    max_prompt_tokens = serializers.IntegerField(min_value=256, required=False, allow_null=True)
-    max_completion_tokens = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    temperature = StrictFloatField(min_value=0, max_value=2, required=False, allow_null=True)
+    top_p = StrictFloatField(min_value=0, max_value=1, required=False, allow_null=True)
+    max_prompt_tokens = StrictIntegerField(
+        min_value=256, max_value=TOKEN_LIMIT_MAX, required=False, allow_null=True
+    )
+    max_completion_tokens = StrictIntegerField(
+        min_value=1, max_value=TOKEN_LIMIT_MAX, required=False, allow_null=True
+    )
     truncation_strategy = TruncationStrategySerializer(required=False, allow_null=True)
     response_format = serializers.JSONField(required=False, allow_null=True)
     tool_choice = serializers.JSONField(required=False, allow_null=True)
-    parallel_tool_calls = serializers.BooleanField(required=False, default=True)
-    stream = serializers.BooleanField(
+    parallel_tool_calls = StrictBooleanField(required=False, default=True)
+    stream = StrictBooleanField(
         required=False,
         allow_null=True,
         help_text="true: answer with server-sent events (text/event-stream) as the run goes.",
@@ -164,8 +191,8 @@ class ThreadAndRunCreateSerializer(RunCreateSerializer):
 
 
 class ToolOutputSerializer(serializers.Serializer):
-    tool_call_id = serializers.CharField(max_length=128)
-    output = serializers.CharField(
+    tool_call_id = StrictCharField(max_length=128)
+    output = StrictCharField(
         max_length=512_000, required=False, default="", allow_blank=True, trim_whitespace=False
     )
 
@@ -175,7 +202,7 @@ class ToolOutputSerializer(serializers.Serializer):
 
 class SubmitToolOutputsSerializer(serializers.Serializer):
     tool_outputs = ToolOutputSerializer(many=True, allow_empty=False, max_length=128)
-    stream = serializers.BooleanField(
+    stream = StrictBooleanField(
         required=False,
         allow_null=True,
         help_text="true: answer with server-sent events (text/event-stream) as the run goes on.",
@@ -183,9 +210,9 @@ class SubmitToolOutputsSerializer(serializers.Serializer):
 
 
 class ChatRequestSerializer(serializers.Serializer):
-    message = serializers.CharField(max_length=256_000, trim_whitespace=False)
-    thread_id = serializers.CharField(max_length=40, required=False, allow_null=True, allow_blank=True)
-    stream = serializers.BooleanField(
+    message = StrictCharField(max_length=256_000, trim_whitespace=False)
+    thread_id = StrictCharField(max_length=40, required=False, allow_null=True, allow_blank=True)
+    stream = StrictBooleanField(
         required=False,
         allow_null=True,
         help_text=(

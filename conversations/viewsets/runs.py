@@ -8,7 +8,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.request import Request
@@ -43,7 +42,7 @@ STREAM_DESCRIPTION = (
 def run_responses() -> dict[Any, Any]:
     return {
         (200, "application/json"): RunSerializer,
-        (200, "text/event-stream"): OpenApiTypes.STR,
+        (200, "text/event-stream"): examples.SSE_EVENT_SCHEMA,
     }
 
 

@@ -169,3 +169,43 @@ def test_missing_field_names_the_parameter(api):
     error = _error(api.post("/api/v1/chat", {}, format="json"))
     assert error["param"] == "message"
     assert error["message"] == "Missing required parameter: 'message'."
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "where"),
+    [
+        ("/api/v1/assistants", '{"metadata": {"screen": "lobby\\u0000"}}', "metadata.screen"),
+        ("/api/v1/assistants", '{"metadata": {"screen": "lobby\\ud8bb"}}', "metadata.screen"),
+        (
+            "/api/v1/assistants",
+            '{"tools": [{"type": "function", "function": {"name": "f", "parameters": {"\\u0000": 1}}}]}',
+            "tools[0].function.parameters",
+        ),
+        ("/api/v1/threads", '{"messages": [{"role": "user", "content": "a\\udc00b"}]}', "messages[0].content"),
+        ("/api/v1/chat", '{"message": "hi\\u0000"}', "message"),
+    ],
+)
+def test_text_the_database_cannot_store_is_refused_with_where_it_is(api, path, body, where):
+    response = api.post(path, body, content_type="application/json")
+
+    assert response.status_code == 400
+    error = _error(response)
+    assert error["code"] == "parse_error"
+    assert f"in '{where}'" in error["message"]
+    assert not Message.objects.exists()
+
+
+def test_non_ascii_text_that_can_be_stored_is_kept(api):
+    response = api.post("/api/v1/chat", '{"message": "로비 화면 \\ud83d\\ude00"}', content_type="application/json")
+
+    assert response.status_code != 400
+    assert Message.objects.filter(role="user").get().text == "로비 화면 😀"
+
+
+@pytest.mark.parametrize("field", ["max_prompt_tokens", "max_completion_tokens"])
+def test_token_limits_beyond_what_can_be_stored_are_400(api, thread_id, field):
+    response = api.post(f"/api/v1/threads/{thread_id}/runs", {field: 2**31}, format="json")
+
+    assert response.status_code == 400
+    assert _error(response)["param"] == field
+    assert not Run.objects.exists()
