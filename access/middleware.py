@@ -1,7 +1,9 @@
 """
-Access to /api/v1, in four middlewares. Request size: bodies over MAX_REQUEST_BYTES get 413. API keys: `Authorization: Bearer <key>` is resolved to its owner (`request.api_owner`,
-`request.api_key`); a missing or wrong key is refused with 401 in OpenAI's error shape. Health and the
-schema stay open. With REQUIRE_API_KEY off, requests without one of our keys are anonymous (owner
+Access to /api/v1, in four middlewares. Request size: bodies over MAX_REQUEST_BYTES get 413. API
+keys: `Authorization: Bearer <key>` is resolved to its owner (`request.api_owner`, `request.api_key`);
+a missing or wrong key is refused with 401 in OpenAI's error shape. Without a key, a signed-in staff
+member's session (the chat page) is accepted, CSRF-checked, and sees every owner's threads
+(`request.api_staff`). Health and the schema stay open. With REQUIRE_API_KEY off, requests without one of our keys are anonymous (owner
 None): the openai SDK always sends some key, so keys not in this server's format are ignored there.
 Rate limits: requests per minute per key or client address (see `ratelimit`). Idempotency keys on
 POST requests (see `idempotency`).
@@ -13,6 +15,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 
 from config.exceptions import error_body
 
@@ -37,12 +40,14 @@ class ApiKeyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.api_owner = None
         request.api_key = None
+        request.api_staff = False
         path = request.path_info
         if not path.startswith(API_PREFIX) or path in OPEN_PATHS or request.method == "OPTIONS":
             return self.get_response(request)
         scheme, _, key = request.headers.get("Authorization", "").partition(" ")
         key = key.strip()
         ours = key.startswith(KEY_PREFIX)
+        user = getattr(request, "user", None)
         if scheme.lower() == "bearer" and (ours or settings.REQUIRE_API_KEY):
             record = api_key_active(key=key) if ours else None
             if record is None:
@@ -50,12 +55,35 @@ class ApiKeyMiddleware:
             request.api_owner = record.owner
             request.api_key = record
             api_key_used(api_key=record)
+        elif user is not None and user.is_active and user.is_staff:
+            # The chat page: a signed-in staff member, who reviews every owner's threads.
+            if reason := csrf_failure(request):
+                message = f"CSRF verification failed: {reason}"
+                return JsonResponse(error_body(message, status=403, code="csrf_failed"), status=403)
+            request.api_owner = user
+            request.api_staff = True
         elif settings.REQUIRE_API_KEY:
             return unauthorized(
                 "You didn't provide an API key. Send it as `Authorization: Bearer <key>`.",
                 code="missing_api_key",
             )
         return self.get_response(request)
+
+
+class _CsrfCheck(CsrfViewMiddleware):
+    def _reject(self, request: HttpRequest, reason: str) -> str:  # type: ignore[override]
+        return reason
+
+
+def csrf_failure(request: HttpRequest) -> str | None:
+    """
+    Why a session-authenticated request fails Django's CSRF check, or None. The API's views are
+    exempt from CsrfViewMiddleware (keys need no CSRF protection), so sessions are checked here,
+    as Django REST framework's SessionAuthentication checks them.
+    """
+    check = _CsrfCheck(lambda _request: HttpResponse())
+    check.process_request(request)
+    return check.process_view(request, lambda _request: HttpResponse(), (), {})
 
 
 def unauthorized(message: str, *, code: str) -> JsonResponse:

@@ -1,9 +1,11 @@
-"""Top-level routes: the API, its docs, the admin; JSON errors for anything under /api/."""
+"""Top-level routes: the API, its docs, the admin, the chat page; JSON errors for anything under /api/."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from conversations.pages import ChatPageView
 from conversations.views import RootView
 
 from .exceptions import not_found
@@ -16,6 +18,10 @@ urlpatterns = [
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    path("chat/", ChatPageView.as_view(), name="chat"),
+    path("chat/<str:thread_id>/", ChatPageView.as_view(), name="chat-thread"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]
 
 handler404 = "config.exceptions.not_found"

@@ -48,6 +48,10 @@ class RunsInFlightLimited(ConversationError):
     retry_after = 5
 
 
+class FeedbackNotAllowed(ConversationError):
+    default_message = "Only the assistant's messages can be rated."
+
+
 class RunNotCancellable(ConversationError):
     default_message = "The run has already ended."
 

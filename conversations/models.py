@@ -116,6 +116,8 @@ class Thread(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # Generated from the first question; editable in the admin. Not part of OpenAI's thread object.
+    title = models.CharField(max_length=200, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     tool_resources = models.JSONField(default=dict, blank=True)
     provider_conversation_id = models.CharField(max_length=128, blank=True, help_text="conv_…")
@@ -148,6 +150,9 @@ class Message(models.Model):
     role = models.CharField(max_length=16, choices=MessageRole.choices)
     # The Assistants content-part list: [{"type": "text", "text": {"value": …, "annotations": []}}].
     content = models.JSONField(default=list)
+    # The text parts joined, as the model and the seed's chat answer see it; kept beside `content`
+    # by the services that write it, so transcripts can be searched and exported without JSON.
+    text = models.TextField(blank=True, default="", editable=False)
     status = models.CharField(
         max_length=16, choices=MessageStatus.choices, default=MessageStatus.COMPLETED
     )
@@ -169,13 +174,6 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return self.public_id
-
-    @property
-    def text(self) -> str:
-        """The message's text parts joined, as the model and the seed's chat answer see it."""
-        return "\n".join(
-            part["text"]["value"] for part in self.content if part.get("type") == "text"
-        )
 
 
 class RunStatus(models.TextChoices):
@@ -285,6 +283,31 @@ class RunStep(TokenUsage):
 
     def __str__(self) -> str:
         return self.public_id
+
+
+class FeedbackRating(models.TextChoices):
+    UP = "up"
+    DOWN = "down"
+
+
+class Feedback(models.Model):
+    """A reviewer's rating of one reply: one per message, a new one replaces the old."""
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="feedback")
+    rating = models.CharField(max_length=8, choices=FeedbackRating.choices)
+    comment = models.TextField(blank=True, max_length=2000)
+    # Who rated it: the API key's owner or the signed-in staff user.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "feedback"
+
+    def __str__(self) -> str:
+        return f"{self.rating} on {self.message_id}"
 
 
 class WorkerHeartbeat(models.Model):

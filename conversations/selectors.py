@@ -1,13 +1,14 @@
 """Read-only queries over the conversation records."""
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from .exceptions import ObjectNotFound
-from .models import Assistant, Message, Run, RunStep, Thread
+from .models import Assistant, Feedback, FeedbackRating, Message, Run, RunStep, Thread
 
 _OBJECT_NAMES = {
     Assistant: "assistant",
@@ -32,13 +33,13 @@ def object_get(queryset: QuerySet[M], *, public_id: str) -> M:
         raise ObjectNotFound(f"No {name} found with id '{public_id}'.") from None
 
 
-def owner_threads(*, owner: Owner) -> QuerySet[Thread]:
-    """The threads of one API key owner (None: those made without a key)."""
-    return Thread.objects.filter(owner=owner)
+def owner_threads(*, owner: Owner, all_owners: bool = False) -> QuerySet[Thread]:
+    """
+    The threads of one API key owner (None: those made without a key), or, for staff reviewing
+    analyses (`all_owners`), every thread.
+    """
+    return Thread.objects.all() if all_owners else Thread.objects.filter(owner=owner)
 
-
-def thread_get(*, public_id: str, owner: Owner) -> Thread:
-    return object_get(owner_threads(owner=owner), public_id=public_id)
 
 
 def visible_assistants(*, owner: Owner) -> QuerySet[Assistant]:
@@ -67,11 +68,11 @@ def assistant_default(*, owner: Owner) -> Assistant:
 
 
 def thread_messages(*, thread: Thread) -> QuerySet[Message]:
-    return Message.objects.filter(thread=thread).select_related("assistant", "run")
+    return Message.objects.filter(thread=thread).select_related("thread", "assistant", "run")
 
 
 def thread_runs(*, thread: Thread) -> QuerySet[Run]:
-    return Run.objects.filter(thread=thread).select_related("assistant")
+    return Run.objects.filter(thread=thread).select_related("thread", "assistant")
 
 
 def run_steps(*, run: Run) -> QuerySet[RunStep]:
@@ -84,3 +85,36 @@ def thread_history(*, thread: Thread, last_messages: int | None = None) -> list[
     if last_messages is not None:
         messages = messages[:last_messages]
     return list(reversed(messages))
+
+
+def threads_with_summary(threads: QuerySet[Thread]) -> QuerySet[Thread]:
+    """
+    The threads annotated with what a reviewer scans a list for, each a correlated subquery so a
+    page of threads is one query: message count, last activity, tokens used, the last run's status
+    and assistant, and feedback counts.
+    """
+    messages = Message.objects.filter(thread=OuterRef("pk"))
+    runs = Run.objects.filter(thread=OuterRef("pk"))
+    feedback = Feedback.objects.filter(message__thread=OuterRef("pk"))
+    last_run = runs.order_by("-id")
+    return threads.annotate(
+        message_count=_count(messages, per="thread"),
+        last_activity_at=Coalesce(
+            Subquery(messages.order_by("-id").values("created_at")[:1]), F("created_at")
+        ),
+        tokens_used=Subquery(
+            runs.order_by()
+            .values("thread")
+            .annotate(total=Sum(Coalesce("prompt_tokens", 0) + Coalesce("completion_tokens", 0)))
+            .values("total")
+        ),
+        last_run_status=Subquery(last_run.values("status")[:1]),
+        last_run_assistant=Subquery(last_run.values("assistant__name")[:1]),
+        feedback_up=_count(feedback.filter(rating=FeedbackRating.UP), per="message__thread"),
+        feedback_down=_count(feedback.filter(rating=FeedbackRating.DOWN), per="message__thread"),
+    )
+
+
+def _count(related: QuerySet[Any], *, per: str) -> Coalesce:
+    counted = related.order_by().values(per).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)

@@ -37,6 +37,12 @@ urlpatterns = [
         viewsets.MessageViewSet.as_view(RECORD),
         name="message-detail",
     ),
+    path(
+        "threads/<str:thread_id>/messages/<str:message_id>/feedback",
+        viewsets.FeedbackView.as_view(),
+        name="message-feedback",
+    ),
+    path("threads/<str:thread_id>/export", viewsets.ThreadExportView.as_view(), name="thread-export"),
     path("threads/<str:thread_id>/runs", viewsets.RunViewSet.as_view(COLLECTION), name="run-list"),
     path(
         "threads/<str:thread_id>/runs/<str:run_id>",

@@ -21,7 +21,7 @@ from .models import WorkerHeartbeat
 from .serializers import examples
 from .serializers.requests import ChatRequestSerializer, ChatResponseSerializer
 from .streaming import chat_event_stream
-from .viewsets.base import owner_of, validated
+from .viewsets.base import owner_of, request_thread, validated
 
 API_VERSION = "1.0.0"
 HEALTH_SERIALIZER = inline_serializer(
@@ -111,7 +111,7 @@ class ChatView(APIView):
         data = validated(ChatRequestSerializer, request)
         thread_id = data.get("thread_id")
         owner = owner_of(request)
-        thread = selectors.thread_get(public_id=thread_id, owner=owner) if thread_id else None
+        thread = request_thread(request, thread_id) if thread_id else None
         if data.get("stream"):
             run = services.chat_start(text=data["message"], owner=owner, thread=thread)
             return chat_event_stream(run.thread, services.run_events(run=run))

@@ -159,6 +159,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -217,6 +218,13 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # --- The assistant that answers when a request names none (the seed's ASSISTANT_ID).
 ASSISTANT_ID = env.str("ASSISTANT_ID", default="")
 
+# --- Review: the admin's thread list offers a filter for each of these metadata keys.
+ADMIN_METADATA_FILTERS = env.list("ADMIN_METADATA_FILTERS", default=["signage_id", "campaign"])
+# The chat page (/chat/) is for signed-in staff; Django's login page signs them in.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "chat"
+LOGOUT_REDIRECT_URL = "login"
+
 # --- Background runs.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=10)
@@ -233,7 +241,7 @@ RUN_SWEEP_SECONDS = env.float("RUN_SWEEP_SECONDS", default=10.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.StorableJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["conversations.parsers.StorableJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,

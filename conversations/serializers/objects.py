@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from assistant_proxy.conf import provider_settings
 
-from ..models import Assistant, MessageStatus, RunStatus
+from ..models import Assistant, FeedbackRating, MessageStatus, RunStatus
 from .fields import MetadataField, UnixTimestampField
 
 
@@ -162,3 +162,13 @@ class DeletedSerializer(serializers.Serializer):
 def deleted(public_id: str, object_name: str) -> dict[str, Any]:
     return {"id": public_id, "object": f"{object_name}.deleted", "deleted": True}
 
+
+
+class FeedbackSerializer(serializers.Serializer):
+    object = ConstantField("thread.message.feedback")
+    message_id = serializers.CharField(source="message.public_id", read_only=True)
+    thread_id = serializers.CharField(source="message.thread.public_id", read_only=True)
+    rating = serializers.ChoiceField(choices=FeedbackRating.choices, read_only=True)
+    comment = serializers.CharField(read_only=True)
+    created_at = UnixTimestampField()
+    updated_at = UnixTimestampField()

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ..models import MessageRole
+from ..models import FeedbackRating, MessageRole
 from ..services import NewMessage, ToolOutput
 from ..services.messages import content_parts
 from .fields import (
@@ -239,3 +239,12 @@ class ListParamsSerializer(serializers.Serializer):
     order = serializers.ChoiceField(choices=["asc", "desc"], default="desc")
     after = serializers.CharField(max_length=40, required=False)
     before = serializers.CharField(max_length=40, required=False)
+
+
+class FeedbackWriteSerializer(serializers.Serializer):
+    rating = serializers.ChoiceField(choices=FeedbackRating.choices)
+    comment = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ExportParamsSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["json", "md", "csv"], default="json")

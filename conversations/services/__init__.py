@@ -5,6 +5,7 @@ Services: the functions that write conversation records. Views call these and no
 from .assistants import assistant_create, assistant_delete, assistant_update
 from .chat import chat_reply, chat_start
 from .executor import run_events, run_execute, run_stream_events
+from .feedback import message_feedback_delete, message_feedback_set
 from .messages import NewMessage, message_create, message_delete, message_update, text_content
 from .runs import (
     RunOptions,
@@ -30,6 +31,8 @@ __all__ = [
     "chat_start",
     "message_create",
     "message_delete",
+    "message_feedback_delete",
+    "message_feedback_set",
     "message_update",
     "run_cancel",
     "run_claim",

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from ..exceptions import ThreadBusy, UnsupportedContent
-from ..models import ACTIVE_RUN_STATUSES, Message, Thread
+from ..models import ACTIVE_RUN_STATUSES, Message, MessageRole, Thread
 from .history import thread_conversation_forget
 from .sweeper import run_sweep_one
 
@@ -23,6 +23,11 @@ class NewMessage:
 def text_content(text: str) -> list[dict[str, Any]]:
     """The Assistants content-part list holding one text part."""
     return [{"type": "text", "text": {"value": text, "annotations": []}}]
+
+
+def content_text(parts: Sequence[dict[str, Any]]) -> str:
+    """The text parts joined, as stored in `Message.text`."""
+    return "\n".join(part["text"]["value"] for part in parts if part.get("type") == "text")
 
 
 def content_parts(content: str | Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -68,18 +73,44 @@ def thread_lock_idle(*, thread: Thread, adding: str) -> Thread:
     raise ThreadBusy(f"Thread {thread.public_id} already has an active run {active.public_id}.")
 
 
+TITLE_MAX_CHARACTERS = 80
+
+
+def thread_title_from(question: str) -> str:
+    """A thread's title from its first question: the first line, cut at a word near 80 characters."""
+    line = " ".join(question.strip().splitlines()[0].split()) if question.strip() else ""
+    if len(line) <= TITLE_MAX_CHARACTERS:
+        return line
+    cut = line[: TITLE_MAX_CHARACTERS - 1]
+    if " " in cut[TITLE_MAX_CHARACTERS // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:") + "…"
+
+
 def messages_save(*, thread: Thread, messages: Sequence[NewMessage], **extra: Any) -> list[Message]:
-    return [
+    saved = [
         Message.objects.create(
             thread=thread,
             role=message.role,
             content=message.content,
+            text=content_text(message.content),
             attachments=message.attachments,
             metadata=message.metadata,
             **extra,
         )
         for message in messages
     ]
+    if not thread.title:
+        _thread_title_set(thread=thread, messages=saved)
+    return saved
+
+
+def _thread_title_set(*, thread: Thread, messages: Sequence[Message]) -> None:
+    question = next((m.text for m in messages if m.role == MessageRole.USER and m.text.strip()), "")
+    if title := thread_title_from(question):
+        # Only if still untitled: a title edited in the admin is never overwritten.
+        Thread.objects.filter(pk=thread.pk, title="").update(title=title)
+        thread.title = title
 
 
 @transaction.atomic

@@ -181,6 +181,7 @@ def _settle_message(records: ReplyRecords, outcome: Outcome, now: datetime) -> R
     # The provider's whole text is the reference when the reply finished; else what streamed in.
     text = completion.text if completion is not None else "".join(records.text)
     message.content = text_content(text) if text or completion is not None else []
+    message.text = text if message.content else ""
     if outcome.finished_reply:
         message.status = MessageStatus.COMPLETED
         message.completed_at = now

@@ -7,6 +7,7 @@ request serializer, call one service and serialize the answer.
 from functools import cached_property
 from typing import Any
 
+from django.db.models import QuerySet
 from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +22,17 @@ from ..serializers.requests import MetadataUpdateSerializer
 def owner_of(request: Request) -> Any:
     """The API key owner of the request (set by access.middleware), None without a key."""
     return getattr(request, "api_owner", None)
+
+
+def request_threads(request: Request) -> QuerySet[Thread]:
+    """The threads the request may see: its owner's, or every one for a staff session."""
+    return selectors.owner_threads(
+        owner=owner_of(request), all_owners=getattr(request, "api_staff", False)
+    )
+
+
+def request_thread(request: Request, thread_id: str) -> Thread:
+    return selectors.object_get(request_threads(request), public_id=thread_id)
 
 
 def validated(serializer_class: type[Serializer], request: Request, **kwargs: Any) -> Any:
@@ -60,4 +72,4 @@ class ThreadScopedMixin:
 
     @cached_property
     def thread(self) -> Thread:
-        return selectors.thread_get(public_id=self.kwargs["thread_id"], owner=owner_of(self.request))
+        return request_thread(self.request, self.kwargs["thread_id"])

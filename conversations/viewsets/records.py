@@ -21,7 +21,7 @@ from ..serializers.requests import (
     MetadataUpdateSerializer,
     ThreadCreateSerializer,
 )
-from .base import PublicIdViewSet, ThreadScopedMixin, owner_of, validated
+from .base import PublicIdViewSet, ThreadScopedMixin, owner_of, request_threads, validated
 
 
 @extend_schema_view(
@@ -73,7 +73,7 @@ class ThreadViewSet(PublicIdViewSet):
     lookup_url_kwarg = "thread_id"
 
     def get_queryset(self) -> QuerySet[Thread]:
-        return selectors.owner_threads(owner=owner_of(self.request))
+        return request_threads(self.request)
 
     @extend_schema(
         summary="Create a thread", operation_id="createThread",
