@@ -53,8 +53,20 @@ serve() {
     exit "$status"
 }
 
+browser() {
+    # The browser tests drive Debian's Chromium (and need Korean fonts to show Hangul). Installed
+    # here when absent and possible; otherwise those tests skip and say why.
+    command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "cjk" && fc-list 2>/dev/null | grep -qi "emoji" && return
+    command -v apt-get >/dev/null && [ "$(id -u)" -eq 0 ] || return 0
+    echo "Installing Chromium and Korean fonts for the browser tests..." >&2
+    { apt-get install -y -q chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null 2>&1 \
+        || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null 2>&1; }; } \
+        || echo "Could not install Chromium: the browser tests will be skipped." >&2
+}
+
 run_tests() {
     install requirements-dev.txt
+    browser
     local status=0
     "$VENV/bin/python" -m pytest "$@" || status=$?
     # pytest's 5 means "no tests collected": a selection that matched nothing is not a failure.

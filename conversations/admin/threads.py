@@ -30,8 +30,8 @@ class ThreadAdmin(admin.ModelAdmin):
     search_fields = ["title", "public_id", "messages__text"]
     search_help_text = "Finds threads by title, id or any word in their messages."
     date_hierarchy = "created_at"
-    fields = ["title", "public_id", "owner", "created_at", "metadata", "provider_conversation_id", "transcript"]
-    readonly_fields = ["public_id", "owner", "created_at", "provider_conversation_id", "transcript"]
+    fields = ["title", "public_id", "owner", "created_at", "metadata", "provider_conversation_id"]
+    readonly_fields = ["public_id", "owner", "created_at", "provider_conversation_id"]
     actions = ["export_json", "export_markdown", "export_csv"]
 
     def get_list_filter(self, request: HttpRequest) -> list[Any]:
@@ -73,10 +73,16 @@ class ThreadAdmin(admin.ModelAdmin):
             return "—"
         return f"👍 {thread.feedback_up} · 👎 {thread.feedback_down}"
 
-    @admin.display(description="transcript")
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        thread = self.get_object(request, object_id)
+        if thread is not None:
+            extra_context = {**(extra_context or {}), "transcript": self.transcript(thread)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def transcript(self, thread: Thread) -> SafeString:
-        if thread.pk is None:
-            return SafeString("")
+        """The whole conversation, read-only, below the thread's fields."""
         messages = list(
             Message.objects.filter(thread=thread).select_related("feedback", "run").order_by("id")
         )

@@ -7,7 +7,6 @@
   const app = document.getElementById("app");
   const urls = {
     threads: app.dataset.threadsUrl,
-    threadAndRun: app.dataset.threadAndRunUrl,
     chat: app.dataset.chatUrl,
   };
   const csrfToken = app.dataset.csrfToken;
@@ -25,6 +24,7 @@
   let threadId = app.dataset.threadId || null;
   let busy = false;
   let retry = null; // what the Retry button does, once something failed
+  let runStarted = false; // the current question reached a run (so it is saved)
 
   // --- Requests -------------------------------------------------------------------------------
 
@@ -203,23 +203,23 @@
 
   // Start a run on the thread (creating the thread first when there is none) and stream its reply.
   // `text` is the question when it still has to be saved; null when it is saved and unanswered.
+  // The thread is made by its own request so that its id is known even when the run then fails.
   async function run(text) {
-    const body = { stream: true };
-    let url;
     if (threadId === null) {
-      url = urls.threadAndRun;
-      body.thread = { messages: [{ role: "user", content: text }] };
-    } else {
-      url = threadUrl("runs");
-      if (text !== null) body.additional_messages = [{ role: "user", content: text }];
+      const created = await post(urls.threads, {});
+      if (!created.ok) throw await apiError(created);
+      threadStarted((await created.json()).id, titleFrom(text));
     }
+    const body = { stream: true };
+    if (text !== null) body.additional_messages = [{ role: "user", content: text }];
+    const url = threadUrl("runs");
     const response = await post(url, body);
     if (!response.ok) throw await apiError(response);
 
     let reply = null;
     let outcome = null;
     await readEvents(response, (event, data) => {
-      if (event === "thread.created") threadStarted(data.id, titleFrom(text));
+      if (event === "thread.run.created") runStarted = true;
       else if (event === "thread.message.created" && data.role === "assistant") reply = streamingReply();
       else if (event === "thread.message.delta") {
         for (const part of data.delta.content || []) if (part.text?.value) reply?.append(part.text.value);
@@ -251,10 +251,11 @@
     if (busy) return;
     clearProblem();
     setBusy(true);
+    runStarted = false;
     try {
       await run(resend ? text : null);
     } catch (error) {
-      const saved = await questionSaved(text).catch(() => false);
+      const saved = !resend || runStarted || (await questionSaved(text).catch(() => false));
       let message = error.message || "The connection was lost.";
       if (error.status === 429 && error.retryAfter) message += ` Try again in ${error.retryAfter} s.`;
       showProblem(message, () => ask(text, { resend: !saved }));
