@@ -33,6 +33,10 @@ serve() {
     first_env
     local py="$VENV/bin/python"
     mkdir -p logs
+    # Metrics from every process (web workers and the task worker) meet here; a fresh directory
+    # for each start, as prometheus_client requires.
+    export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$PWD/.metrics}
+    rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
     "$py" manage.py migrate --noinput
     "$py" manage.py check --database default
     "$py" manage.py collectstatic --noinput --verbosity 0

@@ -16,11 +16,13 @@ from . import chat_engine, responses_engine
 from .conf import Engine, ProviderSettings, provider_settings
 from .exceptions import (
     ProviderBadResponse,
+    ProviderError,
     ProviderNotConfigured,
     ProviderRateLimited,
     ProviderRejected,
     ProviderUnavailable,
 )
+from .observed import ProviderCall
 from .types import CompletionRequest, StreamItem
 
 logger = logging.getLogger(__name__)
@@ -36,13 +38,26 @@ def stream(request: CompletionRequest) -> Iterator[StreamItem]:
     if not cfg.configured:
         raise ProviderNotConfigured()
     engine = chat_engine if cfg.engine == Engine.CHAT_COMPLETIONS else responses_engine
-    with _translated_errors():
-        events = engine.open_stream(_client(cfg), request)
+    call = ProviderCall(engine=str(cfg.engine), model=request.model, run_id=request.log_id)
     try:
-        with _translated_errors(streaming=True):
-            yield from engine.stream_items(events, request)
-    finally:
-        events.close()
+        with _translated_errors():
+            events = engine.open_stream(_client(cfg), request)
+        try:
+            with _translated_errors(streaming=True):
+                for item in engine.stream_items(events, request):
+                    call.saw(item)
+                    yield item
+        finally:
+            events.close()
+    except ProviderError as error:
+        call.failed(error.code or type(error).__name__)
+        raise
+    except GeneratorExit:
+        # The caller stops reading at the Completion (a whole reply), or earlier (a cancel, a
+        # client that went away).
+        call.finished() if call.completion is not None else call.failed("abandoned")
+        raise
+    call.finished()
 
 
 def conversation_create(*, metadata: dict[str, str] | None = None) -> str:

@@ -66,6 +66,8 @@ class CompletionRequest:
     # Responses engine only: a provider Conversation (conv_…) that already holds the earlier turns,
     # so `turns` are just the new ones. Empty: `turns` is the whole history.
     conversation_id: str = ""
+    # What the call serves (a run id), for the logs; never sent to the provider.
+    log_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from conversations.pages import ChatPageView
+from observability.views import metrics_view
 from conversations.views import RootView
 
 from .exceptions import not_found
@@ -18,6 +19,7 @@ urlpatterns = [
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    path("metrics", metrics_view, name="metrics"),
     path("chat/", ChatPageView.as_view(), name="chat"),
     path("chat/<str:thread_id>/", ChatPageView.as_view(), name="chat-thread"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

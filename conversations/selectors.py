@@ -79,14 +79,6 @@ def run_steps(*, run: Run) -> QuerySet[RunStep]:
     return RunStep.objects.filter(run=run).select_related("run__thread", "run__assistant")
 
 
-def thread_history(*, thread: Thread, last_messages: int | None = None) -> list[Message]:
-    """The thread's messages in order, the most recent `last_messages` of them when given."""
-    messages = Message.objects.filter(thread=thread).only("role", "content").order_by("-id")
-    if last_messages is not None:
-        messages = messages[:last_messages]
-    return list(reversed(messages))
-
-
 def threads_with_summary(threads: QuerySet[Thread]) -> QuerySet[Thread]:
     """
     The threads annotated with what a reviewer scans a list for, each a correlated subquery so a

@@ -64,6 +64,22 @@ def thread_id(api: APIClient) -> str:
     return thread.json()["id"]
 
 
+@pytest.fixture
+def in_process_requests() -> Iterator[None]:
+    """
+    For tests that call the WSGI application itself: keep the test's database connection across
+    requests, as Django's own test client does.
+    """
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Remove the SQLite test database's WAL side files, which Django leaves behind."""
     from django.conf import settings

@@ -54,7 +54,16 @@ class ReceivedRequest:
 
 
 class FakeProvider:
-    def __init__(self) -> None:
+    """
+    `latency`: seconds every model request waits before its answer (or its stream's first event),
+    as a real provider's time to first token. `default_reply`: what unscripted turns answer instead
+    of the echo (its text, pacing and length), for benchmarks.
+    """
+
+    def __init__(self, *, latency: float = 0.0, default_reply: Reply | None = None) -> None:
+        self.latency = latency
+        self.default_reply = default_reply
+        self.keep_requests = True  # benchmarks turn it off: thousands of requests add up
         self.requests: list[ReceivedRequest] = []
         self.replies: list[str | Reply] = []
         self.faults: list[Fault] = []
@@ -113,6 +122,8 @@ class FakeProvider:
     def _turn(self, history: list[dict[str, Any]]) -> Turn:
         with self._lock:
             scripted = self.replies.pop(0) if self.replies else None
+        if scripted is None and self.default_reply is not None:
+            scripted = self.default_reply
         if isinstance(scripted, Reply):
             return Turn.of(scripted, self.usage)
         text = scripted if scripted is not None else (
@@ -154,6 +165,7 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = False
     block_on_close = True
+    request_queue_size = 256  # many clients connect at once in the benchmark: none is dropped
 
     def __init__(self, *args: Any) -> None:
         self._sockets: set[socket.socket] = set()
@@ -237,12 +249,15 @@ def _handler_for(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             received = ReceivedRequest(
                 self.command, path, body, {k.lower(): v for k, v in self.headers.items()}
             )
-            fake.requests.append(received)
+            if fake.keep_requests:
+                fake.requests.append(received)
             fault = fake._take_fault()
             if fault is not None:
                 self._fault(fault)
                 return
             parts = path.strip("/").split("/")[1:]  # without the leading "v1"
+            if fake.latency and parts in (["responses"], ["chat", "completions"]):
+                fake._stopping.wait(fake.latency)
             if self.command == "POST" and parts == ["responses"]:
                 self._responses(body, received)
             elif self.command == "POST" and parts == ["chat", "completions"]:

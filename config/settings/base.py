@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from observability.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -88,9 +90,12 @@ INSTALLED_APPS = [
     "assistant_proxy",
     "access",
     "conversations",
+    "observability",
 ]
 
 MIDDLEWARE = [
+    # First, so that its request id tags every log line and its timing covers everything.
+    "observability.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -157,6 +162,12 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# --- A sub-path deployment (https://hamtoto.kr/openai-api/…): every generated link, cookie and
+# static URL carries the prefix; requests are accepted with or without it (see config/wsgi.py).
+_prefix = env.str("URL_PREFIX", default="").strip("/")
+URL_PREFIX = f"/{_prefix}" if _prefix else ""
+FORCE_SCRIPT_NAME = URL_PREFIX or None
+SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = URL_PREFIX or "/"
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -281,10 +292,15 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# --- Logs: JSON lines (LOG_FORMAT=text for plain ones) to stdout and to LOG_FILE (rotated at
+# 10 MB, 5 kept; empty: stdout only), each with its request id and run id. Keys are masked.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOG_FILE = env.str("LOG_FILE", default="logs/app.log")
+if LOG_FILE:
+    LOG_FILE = str(BASE_DIR / LOG_FILE)  # a relative path is the project's; an absolute one stays
+    Path(LOG_FILE).parent.mkdir(parents=True, exist_ok=True)
+LOGGING = logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT, log_file=LOG_FILE)
+# --- Metrics at /metrics, for a Prometheus scraper sending `Authorization: Bearer <token>`
+# (empty: staff sessions only).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

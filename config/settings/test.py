@@ -21,6 +21,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
         )
     }
 ALLOWED_HOSTS = ["*"]
+LOG_FILE = ""
+LOGGING = logging_config(level="INFO", log_format="text", log_file="")  # noqa: F405
+METRICS_TOKEN = "metrics-test-token"
 # The test client and live servers speak plain HTTP.
 SECURE_SSL_REDIRECT = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

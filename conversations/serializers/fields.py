@@ -148,11 +148,16 @@ class StrictIntegerField(serializers.IntegerField):
 
 
 class StrictCharField(serializers.CharField):
-    """A JSON string only: not a number, which DRF would otherwise turn into one."""
+    """
+    A JSON string only: not a number, which DRF would otherwise turn into one. Its length is
+    checked before surrounding whitespace is trimmed, as the schema's maxLength promises.
+    """
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 

@@ -63,6 +63,7 @@ def completion_request(*, run: Run) -> CompletionRequest:
         tool_choice=tool_choice,
         forced_function=forced,
         parallel_tool_calls=run.parallel_tool_calls,
+        log_id=run.public_id,
     )
 
 
@@ -88,7 +89,7 @@ def thread_history(
     Conversation has not taken in yet: later messages, and tool outputs submitted later (the calls
     themselves came from the model, so the Conversation has them).
     """
-    messages = Message.objects.filter(thread=thread).only("role", "content", "created_at")
+    messages = Message.objects.filter(thread=thread).only("role", "text", "created_at")
     steps = RunStep.objects.filter(
         run__thread=thread, type=RunStepType.TOOL_CALLS, status=RunStepStatus.COMPLETED
     ).only("step_details", "created_at", "completed_at")

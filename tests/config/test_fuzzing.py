@@ -10,9 +10,6 @@ from schemathesis.config import SchemathesisConfig
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from django.core import signals
-from django.db import close_old_connections
-
 from config.wsgi import application
 
 CONFIG = SchemathesisConfig.from_dict(
@@ -29,16 +26,6 @@ CONFIG = SchemathesisConfig.from_dict(
     }
 )
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema?format=json", application, config=CONFIG)
-
-
-@pytest.fixture
-def in_process_requests():
-    """Keep the test's database connection across requests, as Django's own test client does."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

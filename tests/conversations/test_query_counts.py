@@ -116,3 +116,17 @@ def test_the_thread_summary_is_right(admin_client):
     assert busy.message_count == 4 and busy.tokens_used == 15 and busy.feedback_up == 1
     assert busy.last_run_status == "completed"
     assert rows["question 1"].message_count == 1
+
+
+@pytest.mark.parametrize("earlier", [1, 50])
+def test_answering_costs_the_same_queries_however_long_the_thread(api, django_assert_num_queries, earlier):
+    thread = Thread.objects.create()
+    Message.objects.bulk_create(
+        Message(thread=thread, role="user", content=_text(f"q{n}"), text=f"q{n}") for n in range(earlier)
+    )
+    api.post("/api/v1/chat", {"message": "warm-up", "thread_id": thread.public_id}, format="json")
+
+    with django_assert_num_queries(25):
+        response = api.post("/api/v1/chat", {"message": "And now?", "thread_id": thread.public_id}, format="json")
+
+    assert response.status_code == 200

@@ -6,25 +6,22 @@ cancelling a run while it streams, a client that hangs up mid-stream, and a work
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 from django.core.management import call_command
-from django.db import connection
 
 from conversations.models import Message, Run, RunStatus
 from tests.fake_provider import Reply
+from tests.processes import app_env, start_worker
 from tests.sse import live_chunks, sse_events
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SLOW_REPLY = "Lobby-01 leads the network with steady morning traffic. " * 20
 
 
@@ -151,39 +148,14 @@ def test_chat_stream_hang_up_keeps_question_and_partial_answer(base, fake_provid
     assert Message.objects.get(role="assistant").text
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _start_worker(fake_provider) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "DATABASE_URL": _database_url(),
-        "SECRET_KEY": "worker-test-secret",
-        "DEBUG": "false",
-        "OPENAI_API_KEY": "sk-test",
-        "OPENAI_BASE_URL": fake_provider.base_url,
-        "OPENAI_MODEL": "fake-model",
-        "LLM_ENGINE": "responses",
-        "OPENAI_CONVERSATIONS": "false",
-        "OPENAI_MAX_RETRIES": "0",
-        "ASSISTANT_ID": "",
-        "RUN_HEARTBEAT_SECONDS": "0.2",
-        "RUN_CANCEL_POLL_SECONDS": "0.1",
-        "WORKER_HEARTBEAT_SECONDS": "1",
-    }
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "worker", "--no-startup-delay", "--interval", "0.1"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    env = app_env(
+        provider_url=fake_provider.base_url,
+        RUN_HEARTBEAT_SECONDS="0.2",
+        RUN_CANCEL_POLL_SECONDS="0.1",
+        WORKER_HEARTBEAT_SECONDS="1",
     )
+    return start_worker(env)
 
 
 def test_cancel_stops_a_run_in_the_worker_process(base, fake_provider, settings):
@@ -194,6 +166,8 @@ def test_cancel_stops_a_run_in_the_worker_process(base, fake_provider, settings)
     worker = _start_worker(fake_provider)
     try:
         wait_for(lambda: fake_provider.model_requests() and fake_provider.model_requests()[0].chunks_sent >= 3, timeout=30)
+        # The worker has taken in some text (sent is not yet read, on a busy machine).
+        wait_for(lambda: Message.objects.filter(role="assistant").exists(), timeout=10)
 
         cancelling = requests.post(f"{base}/threads/{thread_id}/runs/{run_id}/cancel", timeout=10).json()
 
@@ -219,6 +193,7 @@ def test_a_run_whose_worker_is_killed_fails_and_frees_its_thread(base, fake_prov
     worker = _start_worker(fake_provider)
     try:
         wait_for(lambda: fake_provider.model_requests() and fake_provider.model_requests()[0].chunks_sent >= 5, timeout=30)
+        wait_for(lambda: Message.objects.filter(role="assistant").exists(), timeout=10)
         assert Run.objects.get().status == RunStatus.IN_PROGRESS
         assert Run.objects.get().heartbeat_at is not None
     finally:

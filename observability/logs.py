@@ -1,0 +1,91 @@
+"""
+Structured logs: one JSON object per line (or plain text with LOG_FORMAT=text), each tagged with the
+request id and run id in effect, with anything that looks like a key masked on the way out.
+"""
+
+import logging
+import re
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+from . import context
+
+# Provider keys (sk-…), our API keys (sak_…) and bearer credentials.
+SECRET = re.compile(r"\b(sk-|sak_)[A-Za-z0-9_\-]{6,}|(?i:bearer)\s+[A-Za-z0-9._\-]{6,}")
+
+
+class ContextFilter(logging.Filter):
+    """Adds `request_id` and `run_id` to every record (None outside a request or run)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = getattr(record, "request_id", None) or context.request_id.get()
+        record.run_id = getattr(record, "run_id", None) or context.run_id.get()
+        return True
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Masks keys in the rendered message, whatever logged them (a library's error text, say)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if SECRET.search(message):
+            record.msg, record.args = SECRET.sub(_mask, message), ()
+        return True
+
+
+def _mask(match: re.Match[str]) -> str:
+    return (match.group(1) or "Bearer ") + "***"
+
+
+def json_formatter() -> JsonFormatter:
+    return JsonFormatter(
+        "{asctime}{levelname}{name}{message}{request_id}{run_id}",
+        style="{",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        datefmt="%Y-%m-%dT%H:%M:%S%z",
+    )
+
+
+def text_formatter() -> logging.Formatter:
+    return logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s %(run_id)s] %(message)s")
+
+
+def logging_config(*, level: str, log_format: str, log_file: str) -> dict[str, Any]:
+    """Django's LOGGING: to stdout and, when `log_file` is set, to a rotating file."""
+    formatter = "json" if log_format == "json" else "text"
+    handlers: dict[str, Any] = {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": formatter,
+            "filters": ["context", "redact"],
+        }
+    }
+    if log_file:
+        handlers["file"] = {
+            # Several processes (web workers, the task worker) write the one file: this handler
+            # rotates it under a lock, where the standard one would rotate it under each other.
+            "class": "concurrent_log_handler.ConcurrentRotatingFileHandler",
+            "filename": log_file,
+            "maxBytes": 10 * 1024 * 1024,
+            "backupCount": 5,
+            "encoding": "utf-8",
+            "formatter": formatter,
+            "filters": ["context", "redact"],
+        }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "context": {"()": ContextFilter},
+            "redact": {"()": RedactSecretsFilter},
+        },
+        "formatters": {
+            "json": {"()": json_formatter},
+            "text": {"()": text_formatter},
+        },
+        "handlers": handlers,
+        "root": {"handlers": list(handlers), "level": level},
+        # Our own access line (observability.middleware) replaces Django's request warnings.
+        "loggers": {"django.request": {"level": "ERROR"}},
+    }

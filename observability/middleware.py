@@ -1,0 +1,84 @@
+"""
+Each request gets an id (the client's X-Request-ID when it sends a sane one), returned in
+X-Request-ID and carried by every log line written while answering, streams included. Each answer
+gets a Server-Timing header and one access log line, and is counted in the metrics.
+"""
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
+
+from . import context, metrics
+
+access_log = logging.getLogger("observability.access")
+
+VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        given = request.headers.get("X-Request-ID", "")
+        rid = given if VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
+        request.request_id = rid
+        started = time.perf_counter()
+        with context.tagged(context.request_id, rid):
+            response = self.get_response(request)
+            elapsed = time.perf_counter() - started
+            response["X-Request-ID"] = rid
+            response["Server-Timing"] = f"app;dur={elapsed * 1000:.1f}"
+            route = _route(request)
+            _record(request, response, route, elapsed)
+        if isinstance(response, StreamingHttpResponse) and not response.is_async:
+            response.streaming_content = _tagged_stream(rid, response.streaming_content)
+        return response
+
+
+def _tagged_stream(rid: str, content: Iterator[bytes]) -> Iterator[bytes]:
+    """
+    The stream's chunks, each produced with the request id in effect: streams are produced after
+    the view (and this middleware) returned, possibly chunk by chunk in different contexts.
+    """
+    iterator = iter(content)
+    try:
+        while True:
+            token = context.request_id.set(rid)
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                return
+            finally:
+                context.request_id.reset(token)
+            yield chunk
+    finally:
+        if close := getattr(iterator, "close", None):
+            close()
+
+
+def _route(request: HttpRequest) -> str:
+    match = getattr(request, "resolver_match", None)
+    return match.route if match is not None else "unmatched"
+
+
+def _record(request: HttpRequest, response: HttpResponseBase, route: str, elapsed: float) -> None:
+    metrics.http_requests.labels(request.method, route, str(response.status_code)).inc()
+    metrics.http_latency.labels(request.method, route).observe(elapsed)
+    access_log.info(
+        "%s %s %s %.1fms",
+        request.method,
+        request.path,
+        response.status_code,
+        elapsed * 1000,
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round(elapsed * 1000, 1),
+        },
+    )

@@ -1,0 +1,111 @@
+"""Request ids, structured logs (with run ids, provider latency and tokens, never a key), metrics."""
+
+import io
+import json
+import logging
+import logging.config
+
+import pytest
+from django.conf import settings
+
+from observability.logs import ContextFilter, RedactSecretsFilter, json_formatter, logging_config
+from tests.fake_provider import Reply
+from tests.sse import streamed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def json_lines():
+    """The JSON lines logged while the test runs, parsed."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(json_formatter())
+    handler.addFilter(ContextFilter())
+    handler.addFilter(RedactSecretsFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    root.removeHandler(handler)
+
+
+def test_a_request_id_is_taken_from_the_client_or_made_and_returned(api):
+    given = api.get("/api/v1/threads", HTTP_X_REQUEST_ID="dash-42.7")
+    made = api.get("/api/v1/threads")
+    refused = api.get("/api/v1/threads", HTTP_X_REQUEST_ID="bad id\nwith newline")
+
+    assert given["X-Request-ID"] == "dash-42.7"
+    assert len(made["X-Request-ID"]) == 32
+    assert refused["X-Request-ID"] != "bad id\nwith newline"
+    assert given["Server-Timing"].startswith("app;dur=")
+
+
+def test_a_chat_logs_its_request_run_provider_latency_and_tokens(api, fake_provider, json_lines):
+    fake_provider.usage = (120, 30)
+
+    response = api.post("/api/v1/chat", {"message": "Busiest screen?"}, format="json", HTTP_X_REQUEST_ID="req-1")
+
+    lines = json_lines()
+    (call,) = [line for line in lines if line["logger"] == "assistant_proxy.calls"]
+    assert call["request_id"] == "req-1"
+    assert call["run_id"].startswith("run_")
+    assert call["outcome"] == "ok" and call["provider_ms"] > 0 and call["provider_first_piece_ms"] > 0
+    assert (call["prompt_tokens"], call["completion_tokens"]) == (120, 30)
+    (access,) = [line for line in lines if line["logger"] == "observability.access"]
+    assert access["request_id"] == "req-1" and access["status"] == 200 and access["path"] == "/api/v1/chat"
+    assert {"time", "level", "message"} <= set(access)
+    assert response.status_code == 200
+
+
+def test_a_streamed_reply_keeps_its_request_id_in_the_logs(api, fake_provider, json_lines, thread_id):
+    fake_provider.script(Reply(text="Lobby, by far.", chunk=2))
+
+    response = api.post(f"/api/v1/threads/{thread_id}/runs", {"stream": True}, format="json", HTTP_X_REQUEST_ID="stream-9")
+    streamed(response)
+
+    (call,) = [line for line in json_lines() if line["logger"] == "assistant_proxy.calls"]
+    assert call["request_id"] == "stream-9"
+
+
+def test_keys_are_masked_in_any_log_line(json_lines):
+    logging.getLogger("some.library").error("auth failed for sk-live1234567890 and Bearer sak_abcdefghij12")
+
+    (line,) = json_lines()
+    assert "1234567890" not in line["message"] and "abcdefghij12" not in line["message"]
+    assert "sk-***" in line["message"]
+
+
+def test_logs_go_to_a_rotating_file_as_json(tmp_path):
+    log_file = tmp_path / "logs" / "app.log"
+    log_file.parent.mkdir()
+    try:
+        logging.config.dictConfig(logging_config(level="INFO", log_format="json", log_file=str(log_file)))
+        logging.getLogger("conversations").warning("run expired", extra={"run_id": "run_x"})
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+    finally:
+        logging.config.dictConfig(settings.LOGGING)
+
+    (line,) = [json.loads(text) for text in log_file.read_text().splitlines()]
+    assert line["level"] == "WARNING" and line["run_id"] == "run_x" and line["message"] == "run expired"
+
+
+def test_metrics_need_the_token_or_a_staff_session(client, admin_client):
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer metrics-test-token").status_code == 200
+    assert admin_client.get("/metrics").status_code == 200
+
+
+def test_metrics_count_requests_runs_and_provider_calls(api, client, fake_provider):
+    fake_provider.usage = (50, 5)
+    api.post("/api/v1/chat", {"message": "Busiest screen?"}, format="json")
+
+    text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer metrics-test-token").content.decode()
+
+    assert 'signage_http_requests_total{method="POST",route="api/v1/chat",status="200"}' in text
+    assert 'signage_http_request_duration_seconds_bucket{le="0.005",method="POST",route="api/v1/chat"}' in text
+    assert 'signage_runs{status="completed"} 1.0' in text
+    assert 'signage_provider_calls_total{engine="responses",outcome="ok"}' in text
+    assert 'signage_provider_seconds_count{engine="responses",phase="first_piece"}' in text
+    assert 'signage_provider_tokens_total{engine="responses",kind="prompt"}' in text
