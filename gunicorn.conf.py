@@ -11,7 +11,7 @@ bind = f"{env.str('HOST', default='0.0.0.0')}:{env.int('PORT', default=8010)}"
 # gthread: one thread per request, streams included (see the README's benchmark for the choice).
 worker_class = env.str("GUNICORN_WORKER_CLASS", default="gthread")
 workers = env.int("WEB_CONCURRENCY", default=2)
-threads = env.int("GUNICORN_THREADS", default=8)
+threads = env.int("GUNICORN_THREADS", default=128)
 # Generation can take a while; a worker thread is busy for the whole provider call.
 timeout = env.int("GUNICORN_TIMEOUT", default=180)
 graceful_timeout = env.int("GUNICORN_GRACEFUL_TIMEOUT", default=30)

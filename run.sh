@@ -60,7 +60,9 @@ serve() {
 browser() {
     # The browser tests drive Debian's Chromium (and need Korean fonts to show Hangul). Installed
     # here when absent and possible; otherwise those tests skip and say why.
-    command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "cjk" && fc-list 2>/dev/null | grep -qi "emoji" && return
+    local fonts
+    fonts=$(fc-list 2>/dev/null || true)
+    command -v chromium >/dev/null && grep -qi "cjk" <<<"$fonts" && grep -qi "emoji" <<<"$fonts" && return
     command -v apt-get >/dev/null && [ "$(id -u)" -eq 0 ] || return 0
     echo "Installing Chromium and Korean fonts for the browser tests..." >&2
     { apt-get install -y -q chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null 2>&1 \

@@ -19,7 +19,13 @@ class ContextFilter(logging.Filter):
     """Adds `request_id` and `run_id` to every record (None outside a request or run)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = getattr(record, "request_id", None) or context.request_id.get()
+        # Django logs 4xx/5xx answers after the middleware returned, with the request attached.
+        request = getattr(record, "request", None)
+        record.request_id = (
+            getattr(record, "request_id", None)
+            or getattr(request, "request_id", None)
+            or context.request_id.get()
+        )
         record.run_id = getattr(record, "run_id", None) or context.run_id.get()
         return True
 

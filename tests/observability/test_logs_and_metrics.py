@@ -109,3 +109,12 @@ def test_metrics_count_requests_runs_and_provider_calls(api, client, fake_provid
     assert 'signage_provider_calls_total{engine="responses",outcome="ok"}' in text
     assert 'signage_provider_seconds_count{engine="responses",phase="first_piece"}' in text
     assert 'signage_provider_tokens_total{engine="responses",kind="prompt"}' in text
+
+
+def test_djangos_own_error_lines_carry_the_request_id(api, settings, json_lines):
+    settings.OPENAI_API_KEY = ""
+
+    api.post("/api/v1/chat", {"message": "Busiest screen?"}, format="json", HTTP_X_REQUEST_ID="req-503")
+
+    (line,) = [line for line in json_lines() if line["logger"] == "django.request"]
+    assert line["level"] == "ERROR" and line["request_id"] == "req-503"
