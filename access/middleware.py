@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1/"
 OPEN_PATHS = frozenset({"/api/v1/health", "/api/v1/schema"})
+DATASETS_PATH = "/api/v1/datasets"
 
 
 class ApiKeyMiddleware:
@@ -176,13 +177,17 @@ class IdempotencyMiddleware:
 
 
 class RequestSizeMiddleware:
-    """Bodies larger than MAX_REQUEST_BYTES are refused with 413 before they are read."""
+    """
+    Bodies larger than MAX_REQUEST_BYTES (DATASET_MAX_BYTES for dataset uploads) are refused with
+    413 before they are read.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        limit = settings.MAX_REQUEST_BYTES
+        upload = request.method == "POST" and request.path_info == DATASETS_PATH
+        limit = settings.DATASET_MAX_BYTES if upload else settings.MAX_REQUEST_BYTES
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

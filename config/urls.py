@@ -15,6 +15,7 @@ urlpatterns = [
     path("", RootView.as_view(), name="root"),
     path("api/v1/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/", include("conversations.urls")),
+    path("api/v1/", include("datasets.urls")),
     re_path(r"^api/", not_found),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

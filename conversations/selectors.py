@@ -29,7 +29,7 @@ def object_get(queryset: QuerySet[M], *, public_id: str) -> M:
     try:
         return queryset.get(public_id=public_id)
     except queryset.model.DoesNotExist:
-        name = _OBJECT_NAMES[queryset.model]
+        name = _OBJECT_NAMES.get(queryset.model) or queryset.model._meta.verbose_name
         raise ObjectNotFound(f"No {name} found with id '{public_id}'.") from None
 
 

@@ -81,9 +81,12 @@ def in_process_requests() -> Iterator[None]:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Remove the SQLite test database's WAL side files, which Django leaves behind."""
+    """Remove the SQLite test database's WAL side files, which Django leaves behind, and datasets."""
+    import shutil
+
     from django.conf import settings
 
+    shutil.rmtree(settings.DATASETS_ROOT, ignore_errors=True)
     name = str(settings.DATABASES["default"].get("TEST", {}).get("NAME") or "")
     for suffix in ("-wal", "-shm"):
         if name and os.path.exists(name + suffix):

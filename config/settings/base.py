@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "assistant_proxy",
     "access",
     "conversations",
+    "datasets",
     "observability",
 ]
 
@@ -217,7 +218,6 @@ OPENAI_CONVERSATIONS = env.bool("OPENAI_CONVERSATIONS", default=False)
 REQUIRE_API_KEY = _optional_bool("REQUIRE_API_KEY", default=not DEBUG)
 # The largest request body accepted (413 above it).
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 # Per key (per client address without one); 0 turns a limit off.
 RATE_LIMIT_REQUESTS_PER_MINUTE = env.int("RATE_LIMIT_REQUESTS_PER_MINUTE", default=600)
 RATE_LIMIT_RUNS_IN_FLIGHT = env.int("RATE_LIMIT_RUNS_IN_FLIGHT", default=20)
@@ -228,6 +228,12 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
 # --- The assistant that answers when a request names none (the seed's ASSISTANT_ID).
 ASSISTANT_ID = env.str("ASSISTANT_ID", default="")
+
+# --- Datasets: uploaded tables are kept as Parquet files here; an upload may be this large (413).
+DATASETS_ROOT = env.str("DATASETS_ROOT", default="") or str(BASE_DIR / "data" / "datasets")
+DATASET_MAX_BYTES = env.int("DATASET_MAX_BYTES", default=50 * 1024 * 1024)
+# The request-size middleware enforces the limits above; Django's own cap must not come first.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_REQUEST_BYTES, DATASET_MAX_BYTES)
 
 # --- Review: the admin's thread list offers a filter for each of these metadata keys.
 ADMIN_METADATA_FILTERS = env.list("ADMIN_METADATA_FILTERS", default=["signage_id", "campaign"])

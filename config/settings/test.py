@@ -22,6 +22,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     }
 ALLOWED_HOSTS = ["*"]
 LOG_FILE = ""
+DATASETS_ROOT = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"signage-analyst-datasets-{os.getpid()}")
 LOGGING = logging_config(level="INFO", log_format="text", log_file="")  # noqa: F405
 METRICS_TOKEN = "metrics-test-token"
 # The test client and live servers speak plain HTTP.

@@ -30,7 +30,9 @@ def alices(alice, fake_provider):
     waiting = api.post(
         f"/api/v1/threads/{waiting_thread['id']}/runs", {"assistant_id": assistant["id"]}, format="json"
     ).json()
+    dataset = api.post("/api/v1/datasets", {"viewEvents": [{"secret": "figures"}]}, format="json").json()
     return {
+        "dataset": dataset["id"],
         "assistant": assistant["id"],
         "thread": thread["id"],
         "message": message["id"],
@@ -44,7 +46,10 @@ def alices(alice, fake_provider):
 def _requests(ids):
     a, t, m, r, s = ids["assistant"], ids["thread"], ids["message"], ids["run"], ids["step"]
     wt, wr = ids["waiting_thread"], ids["waiting_run"]
+    d = ids["dataset"]
     return [
+        ("get", f"/api/v1/datasets/{d}", None),
+        ("delete", f"/api/v1/datasets/{d}", None),
         ("get", f"/api/v1/assistants/{a}", None),
         ("post", f"/api/v1/assistants/{a}", {"name": "mine now"}),
         ("delete", f"/api/v1/assistants/{a}", None),
@@ -119,6 +124,8 @@ def test_lists_show_only_ones_own_records(alices, alice, bob):
     assert bob_thread not in [t["id"] for t in alice_threads["data"]]
     assert alices["assistant"] not in [a["id"] for a in bob_assistants]
     assert [a["name"] for a in bob_assistants] == ["Signage data analyst"]  # the shared built-in
+    assert bob.client.get("/api/v1/datasets").json()["data"] == []
+    assert [d["id"] for d in alice.client.get("/api/v1/datasets").json()["data"]] == [alices["dataset"]]
 
 
 def test_another_owners_ids_are_no_cursor(alices, bob):

@@ -1,0 +1,40 @@
+"""
+Dashboard data uploaded once and analysed many times: named tables (the seed's `targetedAds`,
+`signages`, `viewEvents`, or CSV files), stored as Parquet files beside their inferred schema.
+"""
+
+import secrets
+import string
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_dataset_id() -> str:
+    return "ds_" + "".join(secrets.choice(_ALPHABET) for _ in range(24))
+
+
+class Dataset(models.Model):
+    public_id = models.CharField(max_length=40, unique=True, editable=False, default=new_dataset_id, verbose_name="id")
+    created_at = models.DateTimeField(default=timezone.now)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(max_length=256, blank=True)
+    # [{"name": "viewEvents", "rows": 100000, "columns": [{"name": "signageId", "type": "VARCHAR"}]}]
+    tables = models.JSONField(default=list)
+    size_bytes = models.PositiveBigIntegerField(default=0, help_text="The uploaded data's size.")
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.name or self.public_id
+
+    @property
+    def row_count(self) -> int:
+        return sum(table["rows"] for table in self.tables)

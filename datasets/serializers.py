@@ -1,0 +1,60 @@
+"""Datasets in the API: the object shown, and the optional wrapper of a JSON upload."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from conversations.serializers.fields import MetadataField, StrictCharField, UnixTimestampField
+from conversations.serializers.objects import ConstantField
+
+TABLES_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "rows": {"type": "integer"},
+            "columns": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}, "type": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+
+
+@extend_schema_field(TABLES_SCHEMA)
+class TablesField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": {"type": "object"}},
+        "example": {"viewEvents": [{"signageId": "lobby-01", "viewedAt": "2026-11-23T09:15:00Z"}]},
+    }
+)
+class UploadTablesField(serializers.JSONField):
+    """Named arrays of records; checked table by table when ingested (not record by record here)."""
+
+
+class DatasetSerializer(serializers.Serializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    object = ConstantField("dataset")
+    created_at = UnixTimestampField()
+    name = serializers.CharField(read_only=True)
+    tables = TablesField(read_only=True, help_text="Each table's name, row count and columns with their types.")
+    row_count = serializers.IntegerField(read_only=True)
+    size_bytes = serializers.IntegerField(read_only=True)
+    metadata = MetadataField(read_only=True)
+
+
+class DatasetUploadSerializer(serializers.Serializer):
+    """`{"name", "metadata", "tables": {…}}`; a bare object of named arrays is taken as `tables`."""
+
+    name = StrictCharField(max_length=256, required=False, allow_blank=True, default="")
+    metadata = MetadataField()
+    tables = UploadTablesField()
