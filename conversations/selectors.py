@@ -4,8 +4,9 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, TextField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 
 from .exceptions import ObjectNotFound
 from .models import Assistant, Feedback, FeedbackRating, Message, Run, RunStep, Thread
@@ -40,6 +41,16 @@ def owner_threads(*, owner: Owner, all_owners: bool = False) -> QuerySet[Thread]
     """
     return Thread.objects.all() if all_owners else Thread.objects.filter(owner=owner)
 
+
+
+def threads_with_metadata(threads: QuerySet[Thread], metadata: dict[str, str]) -> QuerySet[Thread]:
+    """The threads whose metadata holds each key with its value."""
+    for number, (key, value) in enumerate(metadata.items()):
+        # A transform, not `metadata__<key>`, so that a key is never read as a path ("a__b").
+        alias = f"metadata_{number}"
+        text = Cast(KeyTextTransform(key, "metadata"), output_field=TextField())
+        threads = threads.alias(**{alias: text}).filter(**{alias: value})
+    return threads
 
 
 def visible_assistants(*, owner: Owner) -> QuerySet[Assistant]:

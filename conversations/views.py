@@ -15,13 +15,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assistant_proxy.conf import provider_settings
+from datasets.serializers import ChatWithDataSerializer
+from datasets.services import thread_datasets_add
 
 from . import selectors, services
 from .models import WorkerHeartbeat
 from .serializers import examples
 from .serializers.requests import ChatRequestSerializer, ChatResponseSerializer
 from .streaming import chat_event_stream
-from .viewsets.base import owner_of, request_thread, validated
+from .viewsets.base import owner_of, request_thread, thread_data, validated
 
 API_VERSION = "1.0.0"
 HEALTH_SERIALIZER = inline_serializer(
@@ -100,7 +102,7 @@ class ChatView(APIView):
             "`{\"error\": {…}}`). A provider that fails before the first token is answered with "
             "a JSON error (502/503), as without streaming."
         ),
-        request=ChatRequestSerializer,
+        request=ChatWithDataSerializer,
         responses={
             (200, "application/json"): ChatResponseSerializer,
             (200, "text/event-stream"): examples.SSE_EVENT_SCHEMA,
@@ -112,6 +114,10 @@ class ChatView(APIView):
         thread_id = data.get("thread_id")
         owner = owner_of(request)
         thread = request_thread(request, thread_id) if thread_id else None
+        if datasets := thread_data(request):
+            # Kept by the thread before its run starts, so that the run can analyse them.
+            thread = thread or services.thread_create(owner=owner)
+            thread_datasets_add(thread=thread, datasets=datasets)
         if data.get("stream"):
             run = services.chat_start(text=data["message"], owner=owner, thread=thread)
             return chat_event_stream(run.thread, services.run_events(run=run))

@@ -28,6 +28,8 @@ class Dataset(models.Model):
     tables = models.JSONField(default=list)
     size_bytes = models.PositiveBigIntegerField(default=0, help_text="The uploaded data's size.")
     metadata = models.JSONField(default=dict, blank=True)
+    # The threads given this dataset (with `dataset_ids` or `context`): their runs analyse it.
+    threads = models.ManyToManyField("conversations.Thread", related_name="datasets", blank=True)
 
     class Meta:
         ordering = ["-id"]

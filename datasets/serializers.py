@@ -5,6 +5,11 @@ from rest_framework import serializers
 
 from conversations.serializers.fields import MetadataField, StrictCharField, UnixTimestampField
 from conversations.serializers.objects import ConstantField
+from conversations.serializers.requests import (
+    ChatRequestSerializer,
+    MessageCreateSerializer,
+    RunCreateSerializer,
+)
 
 TABLES_SCHEMA = {
     "type": "array",
@@ -58,3 +63,30 @@ class DatasetUploadSerializer(serializers.Serializer):
     name = StrictCharField(max_length=256, required=False, allow_blank=True, default="")
     metadata = MetadataField()
     tables = UploadTablesField()
+
+
+class DatasetRefsSerializer(serializers.Serializer):
+    """What a chat, message or run may add to its thread's data: uploaded datasets, or inline data."""
+
+    dataset_ids = serializers.ListField(
+        child=StrictCharField(max_length=40), required=False, max_length=32, default=list,
+        help_text="Datasets (ds_…) the thread keeps for analysis.",
+    )
+    context = UploadTablesField(
+        required=False, allow_null=True,
+        help_text="Inline dashboard data, as an upload's tables (e.g. the seed's systemData): "
+        "stored as a dataset the thread keeps.",
+    )
+
+
+# The request bodies of the endpoints that take dataset references, as documented.
+class ChatWithDataSerializer(ChatRequestSerializer, DatasetRefsSerializer):
+    pass
+
+
+class MessageCreateWithDataSerializer(MessageCreateSerializer, DatasetRefsSerializer):
+    pass
+
+
+class RunCreateWithDataSerializer(RunCreateSerializer, DatasetRefsSerializer):
+    pass

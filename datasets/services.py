@@ -1,9 +1,12 @@
 """Services for datasets: create one from uploaded tables, delete one with its files."""
 
+import json
 from typing import Any
 
 from django.db import transaction
 
+from conversations.exceptions import ObjectNotFound
+from conversations.models import Thread
 from conversations.selectors import Owner
 
 from . import storage
@@ -46,3 +49,25 @@ def sources_from_tables(tables: Any) -> list[TableSource]:
             raise DatasetInvalid(f"Table {str(table)[:80]!r} must be an array of records.", param=str(table)[:80])
         sources.append(TableSource(name=table, records=records))
     return sources
+
+
+def datasets_for_request(*, owner: Owner, dataset_ids: list[str], context: Any = None) -> list[Dataset]:
+    """
+    The datasets a chat, message or run names (the owner's, else 404), and a new one from its inline
+    `context` (the same object as an upload). Resolved before anything else is saved.
+    """
+    found = {d.public_id: d for d in Dataset.objects.filter(owner=owner, public_id__in=dataset_ids)}
+    for public_id in dataset_ids:
+        if public_id not in found:
+            raise ObjectNotFound(f"No dataset found with id '{public_id}'.", param="dataset_ids")
+    datasets = [found[public_id] for public_id in dict.fromkeys(dataset_ids)]
+    if context is not None:
+        sources = sources_from_tables(context)
+        size = len(json.dumps(context, ensure_ascii=False).encode())
+        datasets.append(dataset_create(owner=owner, sources=sources, size_bytes=size, name="context"))
+    return datasets
+
+
+def thread_datasets_add(*, thread: Thread, datasets: list[Dataset]) -> None:
+    """The thread keeps these datasets (with those it had) for its runs to analyse."""
+    thread.datasets.add(*datasets)

@@ -69,17 +69,17 @@ def start_web(env: dict[str, str], *, threads: int = 8) -> tuple[subprocess.Pope
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn ended: {process.stderr.read().decode()[-2000:]}")
         try:
-            requests.get(f"{base}/api/v1/health", timeout=2)
+            requests.get(f"{base}/api/v1/health", timeout=5)
             return process, base
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still starting its worker
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("gunicorn did not answer within 30 s")
+    raise RuntimeError("gunicorn did not answer within 60 s")
 
 
 def stop(*processes: subprocess.Popen) -> None:

@@ -4,11 +4,13 @@ words, and validation through request serializers. Views are thin: they validate
 request serializer, call one service and serialize the answer.
 """
 
+import re
 from functools import cached_property
 from typing import Any
 
 from django.db.models import QuerySet
 from rest_framework import viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -16,6 +18,7 @@ from rest_framework.serializers import Serializer
 from .. import selectors
 from ..models import Thread
 from ..pagination import OpenAIListPagination
+from ..serializers.fields import METADATA_MAX_KEYS, METADATA_VALUE_MAX_LENGTH
 from ..serializers.requests import MetadataUpdateSerializer
 
 
@@ -33,6 +36,40 @@ def request_threads(request: Request) -> QuerySet[Thread]:
 
 def request_thread(request: Request, thread_id: str) -> Thread:
     return selectors.object_get(request_threads(request), public_id=thread_id)
+
+
+METADATA_PARAMETER = re.compile(r"^metadata\[([^\]]{1,64})\]$")
+
+
+def metadata_filters(request: Request) -> dict[str, str]:
+    """`metadata[key]=value` query parameters, as {key: value}; at most 16, as metadata holds."""
+    filters = {
+        match.group(1): value
+        for name, value in request.query_params.items()
+        if (match := METADATA_PARAMETER.match(name))
+    }
+    if len(filters) > METADATA_MAX_KEYS:
+        raise ValidationError({"metadata": f"At most {METADATA_MAX_KEYS} metadata filters."})
+    for key, value in filters.items():
+        if "\x00" in key + value or len(value) > METADATA_VALUE_MAX_LENGTH:
+            raise ValidationError(
+                {"metadata": f"Metadata filter values are text of at most {METADATA_VALUE_MAX_LENGTH} characters, without NUL."}
+            )
+    return filters
+
+
+def thread_data(request: Request) -> list[Any]:
+    """
+    The datasets a request names (`dataset_ids`) or carries (`context`) for its thread: resolved,
+    and the inline one stored, before the request's own records are written.
+    """
+    from datasets.serializers import DatasetRefsSerializer
+    from datasets.services import datasets_for_request
+
+    refs = validated(DatasetRefsSerializer, request)
+    if not refs.get("dataset_ids") and refs.get("context") is None:
+        return []
+    return datasets_for_request(owner=owner_of(request), **refs)
 
 
 def validated(serializer_class: type[Serializer], request: Request, **kwargs: Any) -> Any:

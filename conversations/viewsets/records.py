@@ -1,9 +1,13 @@
 """The Assistants-compatible endpoints for assistants, threads and messages."""
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from datasets.serializers import MessageCreateWithDataSerializer
+from datasets.services import thread_datasets_add
 
 from .. import selectors, services
 from ..models import Assistant, Message, Thread
@@ -21,7 +25,15 @@ from ..serializers.requests import (
     MetadataUpdateSerializer,
     ThreadCreateSerializer,
 )
-from .base import PublicIdViewSet, ThreadScopedMixin, owner_of, request_threads, validated
+from .base import (
+    PublicIdViewSet,
+    ThreadScopedMixin,
+    metadata_filters,
+    owner_of,
+    request_threads,
+    thread_data,
+    validated,
+)
 
 
 @extend_schema_view(
@@ -63,7 +75,22 @@ class AssistantViewSet(PublicIdViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List threads (an addition to OpenAI's API, for dashboards)", operation_id="listThreads", examples=[examples.THREAD]),
+    list=extend_schema(
+        summary="List threads (an addition to OpenAI's API, for dashboards)",
+        operation_id="listThreads",
+        description=(
+            "Newest first. `metadata[key]=value` (up to 16) keeps the threads whose metadata has "
+            "that value, so a dashboard can open the analyses of one screen or campaign: "
+            "`?metadata[signage_id]=lobby-01`."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "metadata", OpenApiTypes.OBJECT, style="deepObject", explode=True, required=False,
+                description="Metadata values the threads must have, e.g. metadata[signage_id]=lobby-01.",
+            )
+        ],
+        examples=[examples.THREAD],
+    ),
     retrieve=extend_schema(summary="Retrieve a thread", operation_id="getThread", examples=[examples.THREAD]),
 )
 class ThreadViewSet(PublicIdViewSet):
@@ -73,7 +100,10 @@ class ThreadViewSet(PublicIdViewSet):
     lookup_url_kwarg = "thread_id"
 
     def get_queryset(self) -> QuerySet[Thread]:
-        return request_threads(self.request)
+        threads = request_threads(self.request)
+        if self.action == "list":
+            threads = selectors.threads_with_metadata(threads, metadata_filters(self.request))
+        return threads
 
     @extend_schema(
         summary="Create a thread", operation_id="createThread",
@@ -113,14 +143,15 @@ class MessageViewSet(ThreadScopedMixin, PublicIdViewSet):
 
     @extend_schema(
         summary="Create a message", operation_id="createMessage",
-        request=MessageCreateSerializer,
+        request=MessageCreateWithDataSerializer,
         responses={200: MessageSerializer},
         examples=[examples.MESSAGE, examples.MESSAGE_CREATE],
     )
     def create(self, request: Request, thread_id: str) -> Response:
-        message = services.message_create(
-            thread=self.thread, message=validated(MessageCreateSerializer, request)
-        )
+        new_message = validated(MessageCreateSerializer, request)
+        datasets = thread_data(request)
+        message = services.message_create(thread=self.thread, message=new_message)
+        thread_datasets_add(thread=self.thread, datasets=datasets)
         return Response(MessageSerializer(message).data)
 
     @extend_schema(summary="Modify a message", operation_id="modifyMessage", request=MetadataUpdateSerializer, examples=[examples.METADATA_UPDATE, examples.MESSAGE])

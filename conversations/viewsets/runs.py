@@ -13,6 +13,9 @@ from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from datasets.serializers import RunCreateWithDataSerializer
+from datasets.services import thread_datasets_add
+
 from .. import selectors, services
 from ..models import Assistant, Run, RunStep
 from ..serializers import examples
@@ -26,7 +29,7 @@ from ..serializers.requests import (
 from ..services import RunOptions
 from ..services.events import RunEvent
 from ..streaming import assistant_event_stream
-from .base import PublicIdViewSet, ThreadScopedMixin, owner_of, validated
+from .base import PublicIdViewSet, ThreadScopedMixin, owner_of, thread_data, validated
 
 
 STREAM_DESCRIPTION = (
@@ -89,13 +92,15 @@ class RunViewSet(ThreadScopedMixin, PublicIdViewSet):
             "poll the run until it is `completed`, `requires_action`, `failed` or `incomplete`."
             + STREAM_DESCRIPTION
         ),
-        request=RunCreateSerializer,
+        request=RunCreateWithDataSerializer,
         responses=run_responses(),
         examples=[examples.RUN, examples.RUN_CREATE, examples.RUN_STREAM],
     )
     def create(self, request: Request, thread_id: str) -> Response | StreamingHttpResponse:
         data = validated(RunCreateSerializer, request)
         streamed = bool(data.get("stream"))
+        # Kept by the thread before the run exists, so that the run can analyse them.
+        thread_datasets_add(thread=self.thread, datasets=thread_data(request))
         run = services.run_create(
             thread=self.thread,
             assistant=run_assistant(request, data),

@@ -77,6 +77,7 @@ def _requests(ids):
         ("post", f"/api/v1/threads/{wt}/runs/{wr}/submit_tool_outputs", {"tool_outputs": [{"tool_call_id": "call_x", "output": "1"}]}),
         ("post", "/api/v1/threads/runs", {"assistant_id": a, "thread": {"messages": [{"role": "user", "content": "x"}]}}),
         ("post", "/api/v1/chat", {"message": "hi", "thread_id": t}),
+        ("post", "/api/v1/chat", {"message": "hi", "dataset_ids": [d]}),
         ("post", "/api/v1/chat", {"message": "hi", "thread_id": t, "stream": True}),
     ]
 

@@ -40,12 +40,17 @@ def cluster(request, fake_provider):
         RUN_CANCEL_POLL_SECONDS="0.1",
         WORKER_HEARTBEAT_SECONDS="1",
     )
-    first, first_url = start_web(env)
-    second, second_url = start_web(env)
-    worker = start_worker(env)
-    key = api_key_create_for(username="lobby-dashboard", name="lobby").key
-    yield [_Server(first_url, key), _Server(second_url, key)]
-    stop(first, second, worker)
+    started = []
+    try:
+        first, first_url = start_web(env)
+        started.append(first)
+        second, second_url = start_web(env)
+        started.append(second)
+        started.append(start_worker(env))
+        key = api_key_create_for(username="lobby-dashboard", name="lobby").key
+        yield [_Server(first_url, key), _Server(second_url, key)]
+    finally:
+        stop(*started)
 
 
 class _Server:

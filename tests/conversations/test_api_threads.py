@@ -137,3 +137,30 @@ def test_bad_message_is_400_with_the_param_and_saves_nothing(api, body, param):
     assert error["type"] == "invalid_request_error"
     assert error["message"]
     assert not Message.objects.exists()
+
+
+def test_threads_are_filtered_by_metadata(api):
+    def thread(**metadata):
+        return api.post("/api/v1/threads", {"metadata": metadata}, format="json").json()["id"]
+
+    lobby_spring = thread(signage_id="lobby-01", campaign="spring")
+    lobby_winter = thread(signage_id="lobby-01", campaign="winter")
+    hall = thread(signage_id="hall-02", campaign="spring")
+    odd_key = thread(**{"a__b": "x"})
+
+    def listed(query):
+        return [t["id"] for t in api.get(f"/api/v1/threads?{query}").json()["data"]]
+
+    assert listed("metadata[signage_id]=lobby-01") == [lobby_winter, lobby_spring]
+    assert listed("metadata[signage_id]=lobby-01&metadata[campaign]=spring") == [lobby_spring]
+    assert listed("metadata[campaign]=spring&limit=1") == [hall]
+    assert listed("metadata[signage_id]=nowhere") == []
+    assert listed("metadata[a__b]=x") == [odd_key]
+    assert len(listed("")) == 4
+
+
+def test_an_unstorable_metadata_filter_is_400(api):
+    response = api.get("/api/v1/threads?metadata[signage_id]=lobby%00")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "metadata"

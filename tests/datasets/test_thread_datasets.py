@@ -1,0 +1,63 @@
+"""Threads keep the datasets a chat, message or run names (`dataset_ids`) or carries (`context`)."""
+
+import pytest
+
+from conversations.models import Message, Thread
+from datasets.models import Dataset
+
+pytestmark = pytest.mark.django_db
+
+SYSTEM_DATA = {
+    "signages": [{"signageId": "lobby-01"}, {"signageId": "hall-02"}],
+    "viewEvents": [{"signageId": "lobby-01", "viewedAt": "2026-11-23T09:15:00Z"}],
+}
+
+
+@pytest.fixture
+def dataset_id(api):
+    return api.post("/api/v1/datasets", SYSTEM_DATA, format="json").json()["id"]
+
+
+def _kept(thread_id):
+    return sorted(d.public_id for d in Thread.objects.get(public_id=thread_id).datasets.all())
+
+
+def test_a_chat_with_dataset_ids_gives_them_to_its_new_thread(api, dataset_id):
+    chat = api.post("/api/v1/chat", {"message": "Busiest screen?", "dataset_ids": [dataset_id]}, format="json").json()
+
+    assert _kept(chat["thread_id"]) == [dataset_id]
+    assert chat["message"].startswith("Echo: Busiest screen?")
+
+
+def test_a_chat_with_inline_context_stores_it_as_a_dataset_of_the_thread(api):
+    chat = api.post("/api/v1/chat", {"message": "Busiest screen?", "context": SYSTEM_DATA}, format="json").json()
+
+    (dataset,) = Thread.objects.get(public_id=chat["thread_id"]).datasets.all()
+    assert dataset.name == "context" and {t["name"]: t["rows"] for t in dataset.tables} == {"signages": 2, "viewEvents": 1}
+
+
+def test_messages_and_runs_add_datasets_to_the_thread(api, dataset_id, thread_id):
+    api.post(f"/api/v1/threads/{thread_id}/messages", {"role": "user", "content": "And hall-02?", "dataset_ids": [dataset_id]}, format="json")
+    api.post(f"/api/v1/threads/{thread_id}/runs", {"context": {"signages": [{"signageId": "roof-03"}]}}, format="json")
+
+    kept = Thread.objects.get(public_id=thread_id).datasets.order_by("id")
+    assert [d.public_id for d in kept][0] == dataset_id and len(kept) == 2
+
+
+def test_an_unknown_dataset_is_404_and_saves_nothing(api, thread_id):
+    before = Message.objects.count()
+
+    response = api.post("/api/v1/chat", {"message": "q", "thread_id": thread_id, "dataset_ids": ["ds_" + "X" * 24]}, format="json")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["param"] == "dataset_ids"
+    assert Message.objects.count() == before
+
+
+def test_bad_inline_context_is_400_and_saves_nothing(api, thread_id):
+    before = Message.objects.count()
+
+    response = api.post(f"/api/v1/threads/{thread_id}/messages", {"role": "user", "content": "q", "context": {"viewEvents": "all of them"}}, format="json")
+
+    assert response.status_code == 400
+    assert Message.objects.count() == before and not Dataset.objects.exists()
