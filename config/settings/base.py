@@ -232,6 +232,10 @@ ASSISTANT_ID = env.str("ASSISTANT_ID", default="")
 # --- Datasets: uploaded tables are kept as Parquet files here; an upload may be this large (413).
 DATASETS_ROOT = env.str("DATASETS_ROOT", default="") or str(BASE_DIR / "data" / "datasets")
 DATASET_MAX_BYTES = env.int("DATASET_MAX_BYTES", default=50 * 1024 * 1024)
+# The model's SQL over datasets: rows it sees per query, seconds a query may take, memory it may use.
+QUERY_ROW_CAP = env.int("QUERY_ROW_CAP", default=200)
+QUERY_TIMEOUT_SECONDS = env.float("QUERY_TIMEOUT_SECONDS", default=5.0)
+QUERY_MEMORY_LIMIT = env.str("QUERY_MEMORY_LIMIT", default="512MB")
 # The request-size middleware enforces the limits above; Django's own cap must not come first.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_REQUEST_BYTES, DATASET_MAX_BYTES)
 
