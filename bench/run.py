@@ -221,15 +221,29 @@ def percentiles(values: list[float]) -> dict[str, float]:
 # --- The measurements --------------------------------------------------------------------------
 
 
+def streamed_to_end(host: str, port: int, path: str, body: dict) -> float:
+    """Seconds for a streamed answer, read to its end on this thread's kept-alive connection."""
+    connection = http.client.HTTPConnection(host, port, timeout=120)
+    started = time.perf_counter()
+    connection.request("POST", path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    if response.status != 200:
+        raise RuntimeError(f"POST {path} answered {response.status}")
+    return time.perf_counter() - started
+
+
 def added_latency(server: Server, fake: str, *, total: int) -> dict:
+    """The chat against the provider called as the server calls it: streamed, read to the end."""
     fake_host, fake_port = urlsplit(fake).hostname, urlsplit(fake).port
-    direct_body = {"model": "fake-model", "input": [{"role": "user", "content": QUESTION}]}
+    direct_body = {"model": "fake-model", "input": [{"role": "user", "content": QUESTION}], "stream": True}
     results = {}
     for concurrency in (1, 8, 32):
         # Warm both (connections, caches), then measure the provider alone and through the server.
-        load(lambda: timed(fake_host, fake_port, "POST", "/v1/responses", direct_body), total=concurrency * 2, concurrency=concurrency)
+        load(lambda: streamed_to_end(fake_host, fake_port, "/v1/responses", direct_body), total=concurrency * 2, concurrency=concurrency)
         load(lambda: timed("127.0.0.1", server.port, "POST", "/api/v1/chat", {"message": QUESTION}), total=concurrency * 2, concurrency=concurrency)
-        direct = percentiles(load(lambda: timed(fake_host, fake_port, "POST", "/v1/responses", direct_body), total=total, concurrency=concurrency))
+        direct = percentiles(load(lambda: streamed_to_end(fake_host, fake_port, "/v1/responses", direct_body), total=total, concurrency=concurrency))
         served = percentiles(load(lambda: timed("127.0.0.1", server.port, "POST", "/api/v1/chat", {"message": QUESTION}), total=total, concurrency=concurrency))
         results[concurrency] = {
             "direct_ms": direct,
