@@ -168,6 +168,9 @@ class Message(models.Model):
     attachments = models.JSONField(default=list, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     provider_item_id = models.CharField(max_length=128, blank=True)
+    # Where the reply's figures come from: the queries (SQL, columns, rows) and charts (Vega-Lite
+    # specs with their rows) of the analysis tools its run called, in the order they ran.
+    provenance = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -228,6 +231,9 @@ class Run(TokenUsage):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     engine = models.CharField(max_length=32, blank=True)
     provider_response_id = models.CharField(max_length=128, blank=True, help_text="resp_…")
+    # The queries and charts of the analysis tools the server ran for this run so far (its
+    # messages keep what came before them), so a run resumed after tool outputs keeps them.
+    provenance = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["-id"]

@@ -20,6 +20,7 @@ from config.exceptions import error_body
 
 from .models import Message, Run, RunStep, Thread
 from .serializers.objects import MessageSerializer, RunSerializer, RunStepSerializer, ThreadSerializer
+from .serializers.requests import ChatResponseSerializer
 from .services.events import RunEvent
 
 logger = logging.getLogger(__name__)
@@ -51,28 +52,24 @@ def assistant_event_stream(events: Iterator[RunEvent]) -> StreamingHttpResponse:
 def chat_event_stream(thread: Thread, events: Iterator[RunEvent]) -> StreamingHttpResponse:
     """
     The chat's stream: `thread` (the thread id, first), `delta` ({"text"}) for each piece of the
-    reply, then `done` with the same body as the non-streamed chat, or `error` in the API's error
+    reply, `tool` ({"name", "status"}) as the assistant's analysis tools run, then `done` with the
+    same body as the non-streamed chat (the run's last message), or `error` in the API's error
     shape when the run failed.
     """
+    replies: list[Message] = []
 
     def encode(event: RunEvent) -> list[bytes]:
         if event.name == "thread.message.delta":
             text = event.data["delta"]["content"][0]["text"]["value"]
             return [sse("delta", {"text": text})]
         if event.name in ("thread.message.completed", "thread.message.incomplete"):
-            reply = event.data
-            return [
-                sse(
-                    "done",
-                    {
-                        "message": reply.text,
-                        "thread_id": thread.public_id,
-                        "role": reply.role,
-                        "created_at": int(reply.created_at.timestamp()),
-                    },
-                )
-            ]
-        if event.ends_run and event.data.status not in ("completed", "incomplete"):
+            replies.append(event.data)
+        elif event.name == "thread.run.step.completed" and event.data.type == "tool_calls":
+            calls = event.data.step_details["tool_calls"]
+            return [sse("tool", {"name": c["function"]["name"], "status": "completed"}) for c in calls]
+        elif event.ends_run and replies and event.data.status in ("completed", "incomplete"):
+            return [sse("done", ChatResponseSerializer(replies[-1]).data)]
+        elif event.ends_run:
             error = event.data.last_error or {"code": "run_" + event.data.status, "message": ""}
             message = error["message"] or f"The run ended {event.data.status} before the reply."
             return [sse("error", error_body(message, status=503, code=error["code"]))]

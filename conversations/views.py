@@ -122,14 +122,7 @@ class ChatView(APIView):
             run = services.chat_start(text=data["message"], owner=owner, thread=thread)
             return chat_event_stream(run.thread, services.run_events(run=run))
         reply = services.chat_reply(text=data["message"], owner=owner, thread=thread)
-        return Response(
-            {
-                "message": reply.text,
-                "thread_id": reply.thread.public_id,
-                "role": reply.role,
-                "created_at": int(reply.created_at.timestamp()),
-            }
-        )
+        return Response(ChatResponseSerializer(reply).data)
 
 
 def _database() -> dict[str, Any]:

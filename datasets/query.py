@@ -39,15 +39,32 @@ class QueryResult:
 
 def query_run(*, datasets: Sequence[Dataset], sql: str) -> QueryResult:
     statement = _single_select(sql)
+    cap = settings.QUERY_ROW_CAP
+    started = time.perf_counter()
+    columns, rows = _fetch(_sealed_database(datasets), statement, rows=cap + 1)
+    elapsed = (time.perf_counter() - started) * 1000
+    return QueryResult(columns, rows[:cap], len(rows) > cap, round(elapsed, 1))
+
+
+def table_samples(*, datasets: Sequence[Dataset], tables: Sequence[str], rows: int) -> dict[str, list[dict[str, Any]]]:
+    """The first `rows` records of each named table, as the model reads them."""
     database = _sealed_database(datasets)
+    samples = {}
+    for table in tables:
+        columns, values = _fetch(database, f'SELECT * FROM "{table}" LIMIT {int(rows)}', rows=rows)
+        samples[table] = [dict(zip(columns, row)) for row in values]
+    return samples
+
+
+def _fetch(database: duckdb.DuckDBPyConnection, statement: str, *, rows: int) -> tuple[list[str], list[list[Any]]]:
+    """At most `rows` rows of one statement, stopped after QUERY_TIMEOUT_SECONDS."""
     cursor = database.cursor()
     timer = threading.Timer(settings.QUERY_TIMEOUT_SECONDS, cursor.interrupt)
-    started = time.perf_counter()
     timer.start()
     try:
         cursor.execute(statement)
         columns = [column[0] for column in cursor.description or []]
-        rows = cursor.fetchmany(settings.QUERY_ROW_CAP + 1)
+        fetched = cursor.fetchmany(rows)
     except duckdb.InterruptException:
         raise QueryRefused(
             f"The query took longer than {settings.QUERY_TIMEOUT_SECONDS} s and was stopped: "
@@ -58,9 +75,7 @@ def query_run(*, datasets: Sequence[Dataset], sql: str) -> QueryResult:
     finally:
         timer.cancel()
         cursor.close()
-    elapsed = (time.perf_counter() - started) * 1000
-    cap = settings.QUERY_ROW_CAP
-    return QueryResult(columns, [[_plain(v) for v in row] for row in rows[:cap]], len(rows) > cap, round(elapsed, 1))
+    return columns, [[_plain(value) for value in row] for row in fetched]
 
 
 def _single_select(sql: str) -> str:

@@ -8,6 +8,7 @@ By default it answers `Echo: <last user text> (turns: <number of input messages>
 both what the model was asked and how much history reached it.
 """
 
+import dataclasses
 import json
 import select
 import socket
@@ -124,6 +125,8 @@ class FakeProvider:
             scripted = self.replies.pop(0) if self.replies else None
         if scripted is None and self.default_reply is not None:
             scripted = self.default_reply
+        if isinstance(scripted, Reply) and scripted.answer is not None:
+            scripted = dataclasses.replace(scripted, text=scripted.answer(_tool_outputs(history)), answer=None)
         if isinstance(scripted, Reply):
             return Turn.of(scripted, self.usage)
         text = scripted if scripted is not None else (
@@ -207,6 +210,15 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
         if message.get("role") == "user":
             return _text_of(message.get("content"))
     return ""
+
+
+def _tool_outputs(history: list[dict[str, Any]]) -> list[str]:
+    """What the tools returned, in both APIs' shapes (`tool` messages, `function_call_output` items)."""
+    return [
+        item.get("content") if item.get("role") == "tool" else item.get("output")
+        for item in history
+        if item.get("role") == "tool" or item.get("type") == "function_call_output"
+    ]
 
 
 def _turns(history: list[dict[str, Any]]) -> int:

@@ -5,7 +5,7 @@ Completions: whole responses, and the event sequences of their streams.
 
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,9 @@ class Reply:
     stall_after: int | None = None  # streaming: after this many pieces, send nothing more (a hang)
     usage: tuple[int, int] | None = None  # (prompt, completion) tokens; None: the fake's default
     finish: str = "stop"  # "stop" | "length"
+    # Writes the text from the tool outputs the request carries (oldest first), as a model reads
+    # what its tools returned before it answers.
+    answer: Callable[[list[str]], str] | None = None
 
 
 @dataclass(frozen=True)

@@ -166,3 +166,39 @@ class StrictRegexField(serializers.RegexField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+_PROVENANCE_ENTRY = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "enum": ["query", "chart"]},
+        "tool_call_id": {"type": "string", "description": "The call in the run's tool_calls step."},
+        "step_id": {"type": "string"},
+        "sql": {"type": "string", "description": "The SELECT that produced the figures."},
+        "columns": {"type": "array", "items": {"type": "string"}},
+        "rows": {"type": "array", "items": {"type": "array", "items": {}}},
+        "row_count": {"type": "integer"},
+        "truncated": {"type": "boolean", "description": "More rows matched than are shown."},
+        "elapsed_ms": {"type": "number"},
+        "title": {"type": "string"},
+        "spec": {"type": "object", "description": "A Vega-Lite spec holding its rows as data.values."},
+    },
+    "required": ["type", "tool_call_id", "sql"],
+}
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": _PROVENANCE_ENTRY,
+        "description": (
+            "Where the reply's figures come from: each query (`query_data`) the assistant ran over "
+            "the thread's datasets, with its rows, and each chart (`make_chart`), in order. Empty "
+            "for replies that used no data. An extension of OpenAI's message object."
+        ),
+    }
+)
+class ProvenanceField(serializers.JSONField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from assistant_proxy.conf import provider_settings
 
 from ..models import Assistant, FeedbackRating, MessageStatus, RunStatus
-from .fields import MetadataField, UnixTimestampField
+from .fields import MetadataField, ProvenanceField, UnixTimestampField
 
 
 class ConstantField(serializers.Field):
@@ -102,6 +102,7 @@ class MessageSerializer(serializers.Serializer):
     run_id = PublicIdRelatedField(source="run")
     attachments = serializers.JSONField(read_only=True)
     metadata = MetadataField()
+    provenance = ProvenanceField()
 
 
 class RunSerializer(serializers.Serializer):

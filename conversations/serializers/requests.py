@@ -10,11 +10,13 @@ from ..services.messages import content_parts
 from .fields import (
     MessageContentField,
     MetadataField,
+    ProvenanceField,
     StrictBooleanField,
     StrictCharField,
     StrictFloatField,
     StrictIntegerField,
     StrictRegexField,
+    UnixTimestampField,
 )
 
 
@@ -228,10 +230,13 @@ class ChatRequestSerializer(serializers.Serializer):
 
 
 class ChatResponseSerializer(serializers.Serializer):
-    message = serializers.CharField(help_text="The assistant's reply.")
-    thread_id = serializers.CharField()
+    """The chat's answer, made from the assistant's reply message."""
+
+    message = serializers.CharField(source="text", help_text="The assistant's reply.")
+    thread_id = serializers.CharField(source="thread.public_id")
     role = serializers.CharField(help_text="Always `assistant`.")
-    created_at = serializers.IntegerField(help_text="Unix seconds.")
+    created_at = UnixTimestampField(help_text="Unix seconds.")
+    provenance = ProvenanceField()
 
 
 class ListParamsSerializer(serializers.Serializer):

@@ -1,7 +1,9 @@
 """
-The run executor: takes a claimed (`in_progress`) run through one model call to `requires_action` or
-a final status, yielding OpenAI's Assistants stream events as it goes. The background worker drains
-it (`run_execute`); the streaming endpoints forward its events to the client as they come.
+The run executor: takes a claimed (`in_progress`) run through its model calls to `requires_action` or
+a final status, yielding OpenAI's Assistants stream events as it goes. When the model calls the
+server's own analysis tools, the server runs them and calls the model again with their outputs; the
+client's functions end the run `requires_action`. The background worker drains it (`run_execute`);
+the streaming endpoints forward its events to the client as they come.
 
 Text is kept in memory while it streams and saved when the call ends, however it ends: completed,
 cut by a token limit, cancelled, expired, failed, or abandoned by a client that went away. No
@@ -16,14 +18,15 @@ from django.utils import timezone
 
 from assistant_proxy.client import stream
 from assistant_proxy.exceptions import ProviderBadResponse, ProviderError
-from assistant_proxy.types import Completion, TextDelta, ToolCallDelta
+from assistant_proxy.types import Completion, CompletionRequest, TextDelta, ToolCallDelta
 
 from ..exceptions import RunServerError
 from ..models import Run, RunStatus
 from .events import RunEvent, message_text_delta, tool_call_delta
+from .analysis import MAX_MODEL_CALLS, RunAnalysis
 from .history import RunLimitReached, completion_request
 from .liveness import Watch, run_watched
-from .run_records import Outcome, ReplyRecords, run_settle
+from .run_records import Outcome, ReplyRecords, run_call_settle, run_settle
 from .runs import run_claim
 
 logger = logging.getLogger(__name__)
@@ -53,7 +56,29 @@ def run_events(*, run: Run) -> Iterator[RunEvent]:
     with run_watched(run=run) as watch:
         try:
             yield RunEvent("thread.run.in_progress", run)
-            completion = yield from _generate(records, watch)
+            analysis = RunAnalysis.of(run)
+            call = 1
+            while True:
+                request = completion_request(
+                    run=run, server_tools=analysis.tools, call=call, last_call=call == MAX_MODEL_CALLS
+                )
+                completion = yield from _generate(records, watch, request)
+                server_calls = analysis.calls_in(completion)
+                if not server_calls or completion.finish_reason == "length":
+                    break
+                if call == MAX_MODEL_CALLS:
+                    raise RunLimitReached("max_tool_calls")
+                if records.tool_step is None:  # calls that came whole, without streamed pieces
+                    yield from _tool_step_start(records)
+                analysis.run_calls(records, server_calls)
+                if len(server_calls) < len(completion.tool_calls):
+                    break  # the client's functions remain: the run requires action
+                # The next call's records are in place before any event goes out, so a client that
+                # leaves meanwhile finds this call's records settled and nothing half-saved.
+                answered, records = records, ReplyRecords(run)
+                yield from run_call_settle(answered, completion)
+                _check(records, watch)
+                call += 1
         except GeneratorExit:
             run_settle(records, Outcome(RunStatus.INCOMPLETE, reason="client_disconnected"))
             raise
@@ -72,8 +97,9 @@ def run_events(*, run: Run) -> Iterator[RunEvent]:
     yield from events
 
 
-def _generate(records: ReplyRecords, watch: Watch) -> Generator[RunEvent, None, Completion]:
-    request = completion_request(run=records.run)
+def _generate(
+    records: ReplyRecords, watch: Watch, request: CompletionRequest
+) -> Generator[RunEvent, None, Completion]:
     items = stream(request)
     try:
         for item in items:
@@ -120,11 +146,15 @@ def _text(records: ReplyRecords, delta: TextDelta) -> Iterator[RunEvent]:
     )
 
 
+def _tool_step_start(records: ReplyRecords) -> Iterator[RunEvent]:
+    step = records.start_tool_step()
+    yield RunEvent("thread.run.step.created", step)
+    yield RunEvent("thread.run.step.in_progress", step)
+
+
 def _tool_piece(records: ReplyRecords, piece: ToolCallDelta) -> Iterator[RunEvent]:
     if records.tool_step is None:
-        step = records.start_tool_step()
-        yield RunEvent("thread.run.step.created", step)
-        yield RunEvent("thread.run.step.in_progress", step)
+        yield from _tool_step_start(records)
     records.add_tool_piece(piece)
     yield RunEvent(
         "thread.run.step.delta",

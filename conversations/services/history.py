@@ -32,8 +32,15 @@ class RunLimitReached(Exception):
         super().__init__(reason)
 
 
-def completion_request(*, run: Run) -> CompletionRequest:
-    """The next model call of a claimed run (raises RunLimitReached when a limit is used up)."""
+def completion_request(
+    *, run: Run, server_tools: tuple[FunctionTool, ...] = (), call: int = 1, last_call: bool = False
+) -> CompletionRequest:
+    """
+    The next model call of a claimed run (raises RunLimitReached when a limit is used up).
+    `server_tools` are offered beside the run's functions and run by the server; `call` counts the
+    model calls of this run so far: a forced tool choice holds for the first only, and the
+    `last_call` may not call tools any more, so that the run ends with an answer.
+    """
     max_output_tokens = _completion_budget(run)
     prompt_budget = _prompt_budget(run)
     strategy = run.truncation_strategy or {}
@@ -50,6 +57,10 @@ def completion_request(*, run: Run) -> CompletionRequest:
             items = _fit(items, prompt_budget)
     tool_choice = run.tool_choice if isinstance(run.tool_choice, str) else "required"
     forced = run.tool_choice.get("function", {}).get("name", "") if isinstance(run.tool_choice, dict) else ""
+    if call > 1 and tool_choice != "none":
+        tool_choice, forced = "auto", ""
+    if last_call:
+        tool_choice, forced = "none", ""
     return CompletionRequest(
         conversation_id=conversation_id,
         model=run.model,
@@ -59,7 +70,7 @@ def completion_request(*, run: Run) -> CompletionRequest:
         top_p=run.top_p,
         max_output_tokens=max_output_tokens,
         prompt_id=run.assistant.prompt_id if run.assistant else "",
-        tools=run_function_tools(run=run),
+        tools=run_function_tools(run=run) + server_tools,
         tool_choice=tool_choice,
         forced_function=forced,
         parallel_tool_calls=run.parallel_tool_calls,
@@ -128,7 +139,9 @@ def thread_conversation(*, thread: Thread) -> str:
 def thread_conversation_synced(*, thread: Thread) -> None:
     """Record that the thread's Conversation holds everything up to now."""
     if thread.provider_conversation_id:
-        Thread.objects.filter(pk=thread.pk).update(provider_synced_at=timezone.now())
+        # The run's next model call (after the server's own tools) reads it from this object.
+        thread.provider_synced_at = timezone.now()
+        Thread.objects.filter(pk=thread.pk).update(provider_synced_at=thread.provider_synced_at)
 
 
 def thread_conversation_forget(*, thread_pk: int) -> None:

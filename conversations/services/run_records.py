@@ -67,7 +67,11 @@ class Outcome:
 
 
 class ReplyRecords:
-    """The message and steps of one model call, and what has streamed in so far."""
+    """
+    The message and steps of one model call, and what has streamed in so far. `provenance` is the
+    run's (the queries and charts of its analysis so far), kept on the messages the calls write;
+    `tool_outputs` holds the outputs of calls the server ran itself.
+    """
 
     def __init__(self, run: Run) -> None:
         self.run = run
@@ -75,6 +79,8 @@ class ReplyRecords:
         self.message_step: RunStep | None = None
         self.tool_step: RunStep | None = None
         self.text: list[str] = []
+        self.provenance: list[dict[str, Any]] = run.provenance
+        self.tool_outputs: dict[str, str] = {}
         self._calls: dict[int, dict[str, Any]] = {}
 
     def start_message(self) -> tuple[RunStep, Message]:
@@ -121,7 +127,11 @@ class ReplyRecords:
             {
                 "id": call["id"],
                 "type": "function",
-                "function": {"name": call["name"], "arguments": call["arguments"], "output": None},
+                "function": {
+                    "name": call["name"],
+                    "arguments": call["arguments"],
+                    "output": self.tool_outputs.get(call["id"]),
+                },
             }
             for call in calls
         ]
@@ -144,12 +154,33 @@ def run_settle(records: ReplyRecords, outcome: Outcome) -> list[RunEvent]:
         now = timezone.now()
         events = _settle_records(records, outcome, now)
         if not ended_elsewhere:
-            _settle_run(run, outcome, now)
+            _settle_run(run, outcome, now, answered=records.tool_outputs)
         events.append(RunEvent(f"thread.run.{run.status}", run, error=outcome.error))
     if outcome.status in (RunStatus.COMPLETED, RunStatus.REQUIRES_ACTION) or outcome.completion:
         thread_conversation_synced(thread=run.thread)
     else:
         thread_conversation_forget(thread_pk=run.thread_id)
+    return events
+
+
+def run_call_settle(records: ReplyRecords, completion: Completion) -> list[RunEvent]:
+    """
+    Save a model call whose tool calls the server answered itself: its message completed, its
+    tool_calls step with the outputs, its usage added to the run, which stays in_progress for the
+    next call. The step completes after the mirrored Conversation is marked synced, so that the next
+    call sends the outputs.
+    """
+    run = records.run
+    with transaction.atomic():
+        events = _settle_records(records, Outcome(RunStatus.REQUIRES_ACTION, completion=completion), timezone.now())
+        _add_usage(run, completion)
+        run.save(update_fields=["prompt_tokens", "completion_tokens", "provider_response_id", "provenance"])
+    thread_conversation_synced(thread=run.thread)
+    step = records.tool_step
+    step.status = RunStepStatus.COMPLETED
+    step.completed_at = timezone.now()
+    step.save(update_fields=["status", "completed_at"])
+    events.append(RunEvent("thread.run.step.completed", step))
     return events
 
 
@@ -192,6 +223,7 @@ def _settle_message(records: ReplyRecords, outcome: Outcome, now: datetime) -> R
         message.incomplete_details = {"reason": reason or _MESSAGE_REASONS.get(outcome.status, "")}
     if outcome.completion is not None:
         message.provider_item_id = outcome.completion.output_item_id
+    message.provenance = list(records.provenance)
     message.save()
     return RunEvent(f"thread.message.{message.status}", message)
 
@@ -213,17 +245,23 @@ def _step_end(step: RunStep, outcome: Outcome, now: datetime) -> None:
     step.save()
 
 
-def _settle_run(run: Run, outcome: Outcome, now: datetime) -> None:
+def _add_usage(run: Run, completion: Completion) -> None:
+    run.prompt_tokens = (run.prompt_tokens or 0) + completion.usage.prompt_tokens
+    run.completion_tokens = (run.completion_tokens or 0) + completion.usage.completion_tokens
+    run.provider_response_id = completion.response_id
+
+
+def _settle_run(run: Run, outcome: Outcome, now: datetime, *, answered: dict[str, str]) -> None:
+    """`answered`: tool calls the server ran itself, left out of the required action."""
     run.status = outcome.status
     completion = outcome.completion
     if completion is not None:
-        run.prompt_tokens = (run.prompt_tokens or 0) + completion.usage.prompt_tokens
-        run.completion_tokens = (run.completion_tokens or 0) + completion.usage.completion_tokens
-        run.provider_response_id = completion.response_id
+        _add_usage(run, completion)
     if outcome.status == RunStatus.REQUIRES_ACTION:
         calls = [
             {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
             for c in completion.tool_calls
+            if c.id not in answered
         ]
         run.required_action = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": calls}}
     elif outcome.status in (RunStatus.COMPLETED, RunStatus.INCOMPLETE):

@@ -160,7 +160,8 @@ def run_submit_tool_outputs(
         )
         if step is not None:
             for call in step.step_details.get("tool_calls", []):
-                call["function"]["output"] = outputs.get(call["id"], "")
+                # Calls of the server's own tools in the same step already hold their outputs.
+                call["function"]["output"] = outputs.get(call["id"], call["function"].get("output") or "")
             step.status = RunStepStatus.COMPLETED
             step.completed_at = timezone.now()
             step.save(update_fields=["step_details", "status", "completed_at"])

@@ -153,3 +153,36 @@ def test_cancel_through_the_sdk(sdk, fake_provider, settings, default_assistant_
     assert cancelled.status == "cancelled"
     with pytest.raises(openai.BadRequestError, match="Cannot cancel run with status 'cancelled'"):
         sdk.beta.threads.runs.cancel(thread_id=thread.id, run_id=run.id)
+
+
+def test_a_streamed_analysis_shows_its_tool_calls_and_then_the_answer(sdk, fake_provider, default_assistant_id, engine):
+    dataset = sdk.post(
+        "/datasets",
+        body={"viewEvents": [{"signageId": "lobby-01"}, {"signageId": "lobby-01"}, {"signageId": "hall-02"}]},
+        cast_to=object,
+    )
+    thread = sdk.beta.threads.create(messages=[{"role": "user", "content": "Busiest screen?"}])
+    sql = 'SELECT "signageId", count(*) AS views FROM "viewEvents" GROUP BY ALL ORDER BY views DESC LIMIT 1'
+    fake_provider.script(
+        Reply(tool_calls=[("query_data", f'{{"sql": "{sql.replace(chr(34), chr(92) + chr(34))}"}}')], chunk=7),
+        Reply(answer=lambda outputs: f"Top: {outputs[-1]}", chunk=6),
+    )
+    handler = Recorder()
+
+    with sdk.beta.threads.runs.stream(
+        thread_id=thread.id, assistant_id=default_assistant_id, event_handler=handler,
+        extra_body={"dataset_ids": [dataset["id"]]},
+    ) as stream:
+        stream.until_done()
+
+    # The SDK reports a finished call again when the run ends; it is one call.
+    (call,) = {c.id: c for c in handler.tool_calls}.values()
+    assert call.function.name == "query_data" and call.function.arguments == f'{{"sql": "{sql.replace(chr(34), chr(92) + chr(34))}"}}'
+    assert "".join(handler.text) == 'Top: {"columns":["signageId","views"],"rows":[["lobby-01",2]],"row_count":1,"truncated":false}'
+    assert handler.events.count("thread.run.step.completed") == 2
+    assert handler.events[-1] == "thread.run.completed"
+    (message,) = stream.get_final_messages()
+    assert message.to_dict()["provenance"][0]["rows"] == [["lobby-01", 2]]
+    steps = sdk.beta.threads.runs.steps.list(thread_id=thread.id, run_id=stream.get_final_run().id, order="asc")
+    assert [s.type for s in steps.data] == ["tool_calls", "message_creation"]
+    assert '"lobby-01",2' in steps.data[0].step_details.tool_calls[0].function.output

@@ -132,7 +132,7 @@ def test_chat_stream_sends_thread_deltas_and_done(api, fake_provider, engine):
     assert len(deltas) > 1
     assert [name for name, _ in events][-1] == "done"
     done = events[-1][1]
-    assert set(done) == {"message", "thread_id", "role", "created_at"}
+    assert set(done) == {"message", "thread_id", "role", "created_at", "provenance"}
     assert done["message"] == "".join(deltas) == "안녕하세요! 무엇을 도와드릴까요?"
     assert done["thread_id"] == thread_id
     assert done["role"] == "assistant"

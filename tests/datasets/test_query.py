@@ -1,8 +1,7 @@
 """The model's SQL over datasets: right answers over every row, and nothing but SELECTs over them."""
 
-import random
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import pytest
 
@@ -10,6 +9,7 @@ from datasets import storage
 from datasets.ingest import TableSource, tables_ingest
 from datasets.models import Dataset, new_dataset_id
 from datasets.query import QueryRefused, query_run
+from tests.datasets.network import signage_network
 
 pytestmark = pytest.mark.django_db
 
@@ -17,27 +17,20 @@ EVENTS = 100_000
 
 
 @pytest.fixture(scope="module")
-def events():
-    """A generated network: 20 screens, 50 ads, 100,000 view events over a week."""
-    rng = random.Random(7)
-    start = datetime(2026, 11, 16, tzinfo=UTC)
-    return [
-        {
-            "signageId": f"screen-{rng.randrange(20):02d}",
-            "adId": f"ad-{rng.randrange(50):02d}",
-            "viewedAt": (start + timedelta(seconds=rng.randrange(7 * 24 * 3600))).isoformat(),
-            "seconds": rng.randrange(1, 60),
-        }
-        for _ in range(EVENTS)
-    ]
+def network():
+    return signage_network(events=EVENTS)
 
 
 @pytest.fixture(scope="module")
-def ingested(events):
+def events(network):
+    return network["viewEvents"]
+
+
+@pytest.fixture(scope="module")
+def ingested(network):
     """The tables ingested once for the module (1 s for 100,000 events): (dataset id, schemas)."""
     public_id = new_dataset_id()
-    screens = [{"signageId": f"screen-{n:02d}", "floor": n % 3} for n in range(20)]
-    sources = [TableSource("viewEvents", records=events), TableSource("signages", records=screens)]
+    sources = [TableSource(name, records=records) for name, records in network.items()]
     tables = tables_ingest(sources, into=storage.dataset_dir(public_id))
     yield public_id, tables
     storage.dataset_files_delete(public_id)
