@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from conversations.pages import ChatPageView
+from conversations.pages import ChatPageView, ProvenanceFragmentView
 from observability.views import metrics_view
 from conversations.views import RootView
 
@@ -23,6 +23,11 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("chat/", ChatPageView.as_view(), name="chat"),
     path("chat/<str:thread_id>/", ChatPageView.as_view(), name="chat-thread"),
+    path(
+        "chat/<str:thread_id>/messages/<str:message_id>/provenance/",
+        ProvenanceFragmentView.as_view(),
+        name="chat-provenance",
+    ),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

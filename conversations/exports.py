@@ -84,6 +84,7 @@ def _message_record(message: Message) -> dict[str, Any]:
         "feedback": (
             {"rating": feedback.rating, "comment": feedback.comment} if feedback is not None else None
         ),
+        "provenance": message.provenance,
     }
 
 
@@ -115,12 +116,34 @@ def _thread_markdown(thread: Thread) -> str:
         if (feedback := _feedback(message)) is not None:
             heading.append(f"rated {feedback.rating}" + (f": {feedback.comment}" if feedback.comment else ""))
         lines += [f"## {' · '.join(heading)}", "", message.text or "*(no text)*", ""]
+        lines += _provenance_markdown(message.provenance)
     return "\n".join(lines).rstrip()
+
+
+def _provenance_markdown(entries: list[dict[str, Any]]) -> list[str]:
+    """Each query (its SQL and rows as a table) and chart (its title and SQL) under the reply."""
+    lines: list[str] = []
+    for entry in entries:
+        if entry["type"] == "chart":
+            lines += [f"**Chart: {entry.get('title') or 'untitled'}**", "", "```sql", entry["sql"], "```", ""]
+            continue
+        more = ", more matched" if entry.get("truncated") else ""
+        lines += [f"**Query** ({entry.get('row_count', 0)} rows{more})", "", "```sql", entry["sql"], "```", ""]
+        if entry.get("columns"):
+            lines.append("| " + " | ".join(_cell(c) for c in entry["columns"]) + " |")
+            lines.append("|" + "---|" * len(entry["columns"]))
+            lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in entry.get("rows", [])]
+            lines.append("")
+    return lines
+
+
+def _cell(value: Any) -> str:
+    return "NULL" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
 
 
 CSV_COLUMNS = [
     "thread_id", "thread_title", "message_id", "created_at", "role", "status", "text", "run_id",
-    "model", "prompt_tokens", "completion_tokens", "feedback_rating", "feedback_comment",
+    "model", "prompt_tokens", "completion_tokens", "feedback_rating", "feedback_comment", "queries",
 ]
 
 
@@ -141,6 +164,7 @@ def _threads_csv(threads: Iterable[Thread]) -> bytes:
                 _blank_none(run.prompt_tokens) if answered else "",
                 _blank_none(run.completion_tokens) if answered else "",
                 feedback.rating if feedback else "", feedback.comment if feedback else "",
+                ";\n".join(entry["sql"] for entry in message.provenance),
             ])
     return buffer.getvalue().encode()
 

@@ -13,6 +13,8 @@ from django.http import Http404
 from django.utils.decorators import method_decorator
 from django.views.generic import TemplateView
 
+from .templatetags.analysis import provenance
+
 from . import selectors
 from .exceptions import ObjectNotFound
 from .markdown import markdown_html
@@ -56,3 +58,18 @@ class ChatPageView(TemplateView):
             return selectors.object_get(Thread.objects.all(), public_id=thread_id)
         except ObjectNotFound:
             raise Http404(f"No thread found with id '{thread_id}'.") from None
+
+
+@method_decorator(staff_member_required(login_url=settings.LOGIN_URL), name="dispatch")
+class ProvenanceFragmentView(TemplateView):
+    """A reply's queries and charts as HTML, for the page to show under a reply it streamed in."""
+
+    template_name = "analysis/provenance.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        messages = Message.objects.filter(thread__public_id=kwargs["thread_id"])
+        try:
+            message = selectors.object_get(messages, public_id=kwargs["message_id"])
+        except ObjectNotFound:
+            raise Http404(f"No message found with id '{kwargs['message_id']}'.") from None
+        return provenance(message)

@@ -98,7 +98,8 @@ class ChatView(APIView):
             "thread is made; with it the conversation continues with its earlier turns. With "
             "`stream: true` the answer is `text/event-stream`: `event: thread` (data "
             "`{\"thread_id\"}`), then `event: delta` (data `{\"text\"}`) for each piece of the "
-            "reply, then `event: done` (data: the usual chat body) or `event: error` (data "
+            "reply, `event: tool` (data `{\"name\", \"status\"}`) as the analysis tools run on the "
+            "thread's datasets, then `event: done` (data: the usual chat body) or `event: error` (data "
             "`{\"error\": {…}}`). A provider that fails before the first token is answered with "
             "a JSON error (502/503), as without streaming."
         ),

@@ -165,7 +165,7 @@ def _chart(datasets: list[Dataset], arguments: dict[str, Any]) -> ToolResult:
     result = query_run(datasets=datasets, sql=sql)
     values = [dict(zip(result.columns, row)) for row in result.rows]
     drawn = {"$schema": VEGA_LITE_SCHEMA, **_safe_spec(spec), "data": {"values": values}}
-    drawn.setdefault("title", title)
+    drawn.setdefault("width", "container")  # as wide as the reply; the caption holds the title
     record = {"type": "chart", "title": title, "sql": sql, "spec": drawn, "truncated": result.truncated}
     output = {"chart": "shown beside the answer", "rows": len(values), "truncated": result.truncated}
     return ToolResult(_json(output), provenance=record)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Copies the browser builds of the chat page's JavaScript libraries from their npm packages into
+# Copies the browser builds of the chat page's (and the admin's) JavaScript libraries from their npm packages into
 # static/vendor/, with their licences. Run it to change a version; the copies are committed, so
 # serving the page needs neither npm nor a CDN.
 set -euo pipefail
@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
     "markdown-it@15.0.3 dist/browser/markdown-it.umd.min.js"
     "dompurify@3.4.18 dist/purify.min.js"
+    "vega@6.4.0 build/vega.min.js"
+    "vega-lite@6.5.0 build/vega-lite.min.js"
+    "vega-embed@7.3.0 build/vega-embed.min.js"
 )
 
 work=$(mktemp -d)

@@ -8,6 +8,7 @@
   const urls = {
     threads: app.dataset.threadsUrl,
     chat: app.dataset.chatUrl,
+    provenance: app.dataset.provenanceUrl,
   };
   const csrfToken = app.dataset.csrfToken;
   const transcript = document.getElementById("transcript");
@@ -156,6 +157,34 @@
     };
   }
 
+  // The queries and charts a reply's figures come from, rendered by the server, under its text.
+  async function showProvenance(article, messageId) {
+    const url = urls.provenance.replace("THREAD", threadId).replace("MESSAGE", messageId);
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const template = document.createElement("template");
+    template.innerHTML = await response.text();
+    article.querySelector(".body").after(template.content);
+    window.analysisCharts.render(article);
+  }
+
+  // What the assistant is doing with the data while no text streams in.
+  function analysisActivity() {
+    const line = document.createElement("p");
+    line.className = "activity";
+    line.setAttribute("role", "status");
+    transcript.append(line);
+    const ran = [];
+    const labels = { describe_data: "looked at the data", query_data: "ran a query", make_chart: "drew a chart" };
+    return {
+      working() { line.textContent = ran.length ? `Analysing: ${ran.join(", ")}…` : "Analysing the data…"; },
+      ran(calls) {
+        for (const call of calls) ran.push(labels[call.function.name] || call.function.name);
+        line.textContent = `Analysis: ${ran.join(", ")}.`;
+      },
+    };
+  }
+
   // --- Asking ---------------------------------------------------------------------------------
 
   function setBusy(value) {
@@ -218,6 +247,7 @@
 
     let reply = null;
     let outcome = null;
+    let activity = null;
     await readEvents(response, (event, data) => {
       if (event === "thread.run.created") runStarted = true;
       else if (event === "thread.message.created" && data.role === "assistant") reply = streamingReply();
@@ -225,6 +255,12 @@
         for (const part of data.delta.content || []) if (part.text?.value) reply?.append(part.text.value);
       } else if (event === "thread.message.completed" || event === "thread.message.incomplete") {
         reply?.finish(data.id, data.status);
+        if (reply && data.provenance?.length) showProvenance(reply.article, data.id);
+      } else if (event === "thread.run.step.created" && data.type === "tool_calls") {
+        activity = activity || analysisActivity();
+        activity.working();
+      } else if (event === "thread.run.step.completed" && data.type === "tool_calls") {
+        activity?.ran(data.step_details.tool_calls);
       } else if (event.startsWith("thread.run.") && !event.startsWith("thread.run.step")) {
         outcome = data;
       } else if (event === "error") {

@@ -4,6 +4,7 @@ reply stream in, reload and find it kept, rate it, continue it, retry after a pr
 it in the admin and export it.
 """
 
+import json
 import time
 
 import pytest
@@ -176,3 +177,55 @@ def test_a_dashboards_analysis_is_found_in_the_admin_continued_and_exported(sign
     with open(download.path(), encoding="utf-8") as exported:
         text = exported.read()
     assert text.startswith(f"# {QUESTION}") and "At **12시**, with 402 views." in text
+
+
+VIEWS = {
+    "viewEvents": [
+        {"signageId": screen, "viewedAt": f"2026-11-23T{hour:02d}:{minute:02d}:00Z"}
+        for screen, hour, minute in [("lobby-01", 9, 5), ("lobby-01", 9, 40), ("lobby-01", 12, 10), ("hall-02", 12, 30)]
+    ]
+}
+BY_SCREEN = 'SELECT "signageId", count(*) AS views FROM "viewEvents" GROUP BY ALL ORDER BY views DESC'
+BAR_CHART = {
+    "mark": "bar",
+    "encoding": {"x": {"field": "signageId", "type": "nominal"}, "y": {"field": "views", "type": "quantitative"}},
+}
+
+
+def test_an_answer_shows_the_query_and_the_chart_its_figures_come_from(signed_in, live_server, fake_provider):
+    page = signed_in
+    key = api_key_create_for(username="lobby-dashboard", name="lobby screen").key
+    dashboard = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    thread_id = dashboard.post("/api/v1/threads", {}, content_type="application/json").json()["id"]
+    dataset_id = dashboard.post("/api/v1/datasets", VIEWS, content_type="application/json").json()["id"]
+    dashboard.post(f"/api/v1/threads/{thread_id}/messages", {"role": "user", "content": "Hello", "dataset_ids": [dataset_id]}, content_type="application/json")
+    chart = {"title": "Views by screen", "sql": BY_SCREEN, "spec": BAR_CHART}
+    fake_provider.script(
+        Reply(tool_calls=[("query_data", json.dumps({"sql": BY_SCREEN}))]),
+        Reply(tool_calls=[("make_chart", json.dumps(chart))]),
+        Reply(text="**lobby-01** led with 3 views; hall-02 had 1.", chunk=4, delay=0.02),
+    )
+
+    page.goto(f"{live_server.url}/chat/{thread_id}/")
+    _ask(page, "Which screen led?")
+    reply = page.locator("article.message.assistant").last
+    reply.locator("figure.chart svg.marks").wait_for()
+    assert page.locator(".activity").inner_text() == "Analysis: ran a query, drew a chart."
+    assert reply.locator(".body strong").inner_text() == "lobby-01"
+    reply.get_by_text("Query · 2 rows").click()
+    assert reply.locator("details.query pre").inner_text() == BY_SCREEN
+    assert reply.locator("details.query tbody").inner_text().split() == ["lobby-01", "3", "hall-02", "1"]
+    assert reply.locator("figure.chart figcaption").inner_text() == "Views by screen"
+    assert reply.locator("figure.chart svg.marks .mark-rect path").count() == 2  # one bar per screen
+    screenshot(page, "chat-page-analysis")
+
+    page.reload()  # kept: the same query and chart, rendered by the server
+    reply = page.locator("article.message.assistant").last
+    reply.locator("figure.chart svg.marks").wait_for()
+    assert reply.locator("details.query pre").text_content() == BY_SCREEN
+
+    thread = Thread.objects.get(public_id=thread_id)
+    page.goto(f"{live_server.url}/admin/conversations/thread/{thread.pk}/change/")
+    page.locator(".transcript figure.chart svg.marks").wait_for()
+    assert page.locator(".transcript details.query pre").text_content() == BY_SCREEN
+    screenshot(page, "admin-thread-analysis")

@@ -14,6 +14,7 @@ import pytest
 from conversations.models import Message, Run, RunStep
 from tests.datasets.network import WEEK_START, signage_network
 from tests.fake_provider import Reply
+from tests.sse import streamed
 
 pytestmark = pytest.mark.django_db
 
@@ -238,3 +239,32 @@ def _tool_outputs(body) -> list[str]:
     items = body.get("messages") or body.get("input") or []
     return [i.get("content") if i.get("role") == "tool" else i["output"] for i in items
             if i.get("role") == "tool" or i.get("type") == "function_call_output"]
+
+
+def test_exports_carry_the_queries_beside_the_answer(api, fake_provider):
+    fake_provider.script(Reply(tool_calls=[("query_data", json.dumps({"sql": VIEWS_BY_SCREEN}))]), "lobby-01 led.")
+    thread_id = _chat(api).json()["thread_id"]
+
+    markdown = api.get(f"/api/v1/threads/{thread_id}/export", {"format": "md"}).content.decode()
+    record = json.loads(api.get(f"/api/v1/threads/{thread_id}/export", {"format": "json"}).content)
+    table = api.get(f"/api/v1/threads/{thread_id}/export", {"format": "csv"}).content.decode("utf-8-sig")
+
+    assert f"lobby-01 led.\n\n**Query** (2 rows)\n\n```sql\n{VIEWS_BY_SCREEN}\n```\n\n| signageId | views |\n|---|---|\n| lobby-01 | 2 |\n| hall-02 | 1 |" in markdown
+    assert record["messages"][-1]["provenance"][0]["rows"] == [["lobby-01", 2], ["hall-02", 1]]
+    assert table.splitlines()[0].endswith(",queries") and VIEWS_BY_SCREEN.replace('"', '""') in table
+
+
+def test_the_chats_stream_says_when_a_tool_ran_and_ends_with_the_answers_provenance(api, fake_provider, engine):
+    fake_provider.script(
+        Reply(tool_calls=[("query_data", json.dumps({"sql": VIEWS_BY_SCREEN}))], chunk=5),
+        Reply(text="lobby-01 led with 2 views.", chunk=4),
+    )
+
+    events = streamed(_chat(api, stream=True))
+
+    names = [name for name, _ in events]
+    assert names[0] == "thread" and names[1] == "tool" and names[-1] == "done"
+    assert events[1][1] == {"name": "query_data", "status": "completed"}
+    done = events[-1][1]
+    assert done["message"] == "".join(d["text"] for n, d in events if n == "delta") == "lobby-01 led with 2 views."
+    assert done["provenance"][0]["rows"] == [["lobby-01", 2], ["hall-02", 1]]

@@ -118,3 +118,24 @@ def test_a_non_staff_session_is_not_an_api_credential(client, settings):
     client.force_login(get_user_model().objects.create_user("viewer", password="pw-12345678"))
 
     assert client.get("/api/v1/threads").status_code == 401
+
+
+def test_a_replys_queries_are_served_as_a_fragment_to_staff_only(staff_client, fake_provider):
+    fake_provider.script(
+        Reply(tool_calls=[("query_data", '{"sql": "SELECT \'<b>x</b>\' AS label, 42 AS views"}')]), "42 views."
+    )
+    data = {"viewEvents": [{"signageId": "lobby-01"}]}
+    thread_id = Client().post("/api/v1/chat", {"message": "Views?", "context": data}, content_type="application/json").json()["thread_id"]
+    reply = Message.objects.get(thread__public_id=thread_id, role="assistant")
+    url = f"/chat/{thread_id}/messages/{reply.public_id}/provenance/"
+
+    fragment = staff_client.get(url)
+    page = staff_client.get(f"/chat/{thread_id}/")
+
+    assert fragment.status_code == 200
+    html = fragment.content.decode()
+    assert "SELECT &#x27;&lt;b&gt;x&lt;/b&gt;&#x27; AS label, 42 AS views" in html
+    assert "<td>&lt;b&gt;x&lt;/b&gt;</td><td>42</td>" in html and "<b>" not in html
+    assert html.strip() in page.content.decode()  # the page shows what the fragment shows
+    assert Client().get(url).status_code == 302  # to the sign-in page
+    assert staff_client.get(f"/chat/{thread_id}/messages/msg_unknown/provenance/").status_code == 404
