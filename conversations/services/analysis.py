@@ -21,6 +21,12 @@ logger = logging.getLogger(__name__)
 
 # Model calls one run may make while it analyses; the last one must answer in words.
 MAX_MODEL_CALLS = 8
+ANALYST_INSTRUCTIONS = (
+    "Dashboard data is attached to this conversation. Answer questions about it from the data: "
+    "call describe_data to see its tables, then query_data with SQL that aggregates over all rows, "
+    "and make_chart when a chart makes the answer clearer. Give figures only from query results; "
+    "never guess them from samples."
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,10 @@ class RunAnalysis:
 
     datasets: tuple[Dataset, ...] = ()
     tools: tuple[FunctionTool, ...] = ()
+
+    @property
+    def instructions(self) -> str:
+        return ANALYST_INSTRUCTIONS if self.tools else ""
 
     @classmethod
     def of(cls, run: Run) -> "RunAnalysis":

@@ -60,7 +60,11 @@ def run_events(*, run: Run) -> Iterator[RunEvent]:
             call = 1
             while True:
                 request = completion_request(
-                    run=run, server_tools=analysis.tools, call=call, last_call=call == MAX_MODEL_CALLS
+                    run=run,
+                    server_tools=analysis.tools,
+                    server_instructions=analysis.instructions,
+                    call=call,
+                    last_call=call == MAX_MODEL_CALLS,
                 )
                 completion = yield from _generate(records, watch, request)
                 server_calls = analysis.calls_in(completion)

@@ -33,13 +33,19 @@ class RunLimitReached(Exception):
 
 
 def completion_request(
-    *, run: Run, server_tools: tuple[FunctionTool, ...] = (), call: int = 1, last_call: bool = False
+    *,
+    run: Run,
+    server_tools: tuple[FunctionTool, ...] = (),
+    server_instructions: str = "",
+    call: int = 1,
+    last_call: bool = False,
 ) -> CompletionRequest:
     """
     The next model call of a claimed run (raises RunLimitReached when a limit is used up).
-    `server_tools` are offered beside the run's functions and run by the server; `call` counts the
-    model calls of this run so far: a forced tool choice holds for the first only, and the
-    `last_call` may not call tools any more, so that the run ends with an answer.
+    `server_tools` are offered beside the run's functions and run by the server, with
+    `server_instructions` on how to use them; `call` counts the model calls of this run so far: a
+    forced tool choice holds for the first only, and the `last_call` may not call tools any more,
+    so that the run ends with an answer.
     """
     max_output_tokens = _completion_budget(run)
     prompt_budget = _prompt_budget(run)
@@ -64,7 +70,7 @@ def completion_request(
     return CompletionRequest(
         conversation_id=conversation_id,
         model=run.model,
-        instructions=run.instructions,
+        instructions="\n\n".join(part for part in (run.instructions, server_instructions) if part),
         turns=tuple(items),
         temperature=run.temperature,
         top_p=run.top_p,

@@ -100,6 +100,8 @@ def test_a_question_about_the_whole_dataset_is_answered_from_a_query_over_every_
     tools = first.body["tools"]
     names = [tool.get("name") or tool["function"]["name"] for tool in tools]
     assert names == ["describe_data", "query_data", "make_chart"]
+    system = first.body.get("instructions") or first.body["messages"][0]["content"]
+    assert system.endswith("never guess them from samples.")
     description = json.loads(_tool_outputs(second.body)[-1])
     tables = {table["name"]: table for table in description["tables"]}
     assert tables["viewEvents"]["rows"] == 100_000 and len(tables["viewEvents"]["sample"]) == 3
