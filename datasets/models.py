@@ -28,6 +28,8 @@ class Dataset(models.Model):
     tables = models.JSONField(default=list)
     size_bytes = models.PositiveBigIntegerField(default=0, help_text="The uploaded data's size.")
     metadata = models.JSONField(default=dict, blank=True)
+    # SHA-256 of inline `context` data, so the same data sent again with each question is kept once.
+    digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     # The threads given this dataset (with `dataset_ids` or `context`): their runs analyse it.
     threads = models.ManyToManyField("conversations.Thread", related_name="datasets", blank=True)
 

@@ -1,5 +1,6 @@
 """Services for datasets: create one from uploaded tables, delete one with its files."""
 
+import hashlib
 import json
 from typing import Any
 
@@ -17,7 +18,7 @@ from .models import Dataset, new_dataset_id
 
 def dataset_create(
     *, owner: Owner, sources: list[TableSource], size_bytes: int, name: str = "",
-    metadata: dict[str, str] | None = None,
+    metadata: dict[str, str] | None = None, digest: str = "",
 ) -> Dataset:
     """Ingest the tables into Parquet files, then record the dataset with their schema."""
     public_id = new_dataset_id()
@@ -25,7 +26,7 @@ def dataset_create(
     try:
         return Dataset.objects.create(
             public_id=public_id, owner=owner, name=name, tables=tables, size_bytes=size_bytes,
-            metadata=metadata or {},
+            metadata=metadata or {}, digest=digest,
         )
     except BaseException:
         storage.dataset_files_delete(public_id)
@@ -62,10 +63,18 @@ def datasets_for_request(*, owner: Owner, dataset_ids: list[str], context: Any =
             raise ObjectNotFound(f"No dataset found with id '{public_id}'.", param="dataset_ids")
     datasets = [found[public_id] for public_id in dict.fromkeys(dataset_ids)]
     if context is not None:
-        sources = sources_from_tables(context)
-        size = len(json.dumps(context, ensure_ascii=False).encode())
-        datasets.append(dataset_create(owner=owner, sources=sources, size_bytes=size, name="context"))
+        datasets.append(_context_dataset(owner=owner, context=context))
     return datasets
+
+
+def _context_dataset(*, owner: Owner, context: Any) -> Dataset:
+    """The dataset of inline data: the owner's earlier one when the same data came before."""
+    encoded = json.dumps(context, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    digest = hashlib.sha256(encoded).hexdigest()
+    if (earlier := Dataset.objects.filter(owner=owner, digest=digest).first()) is not None:
+        return earlier
+    sources = sources_from_tables(context)
+    return dataset_create(owner=owner, sources=sources, size_bytes=len(encoded), name="context", digest=digest)
 
 
 def thread_datasets_add(*, thread: Thread, datasets: list[Dataset]) -> None:

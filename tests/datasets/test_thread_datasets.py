@@ -61,3 +61,18 @@ def test_bad_inline_context_is_400_and_saves_nothing(api, thread_id):
 
     assert response.status_code == 400
     assert Message.objects.count() == before and not Dataset.objects.exists()
+
+
+def test_the_same_inline_context_sent_with_each_question_is_kept_once(api):
+    first = api.post("/api/v1/chat", {"message": "Busiest screen?", "context": SYSTEM_DATA}, format="json").json()
+    (original,) = _kept(first["thread_id"])
+    api.post("/api/v1/chat", {"message": "And by hour?", "thread_id": first["thread_id"], "context": SYSTEM_DATA}, format="json")
+    assert _kept(first["thread_id"]) == [original] and Dataset.objects.count() == 1
+
+    # The same data with its keys in another order is the same data; changed data is new.
+    other = api.post("/api/v1/chat", {"message": "Elsewhere?", "context": dict(reversed(SYSTEM_DATA.items()))}, format="json").json()
+    changed = {**SYSTEM_DATA, "signages": SYSTEM_DATA["signages"][:1]}
+    api.post("/api/v1/chat", {"message": "Now?", "thread_id": first["thread_id"], "context": changed}, format="json")
+
+    assert _kept(other["thread_id"]) == [original]
+    assert len(_kept(first["thread_id"])) == 2 and Dataset.objects.count() == 2
