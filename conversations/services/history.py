@@ -48,7 +48,8 @@ def completion_request(
     so that the run ends with an answer.
     """
     max_output_tokens = _completion_budget(run)
-    prompt_budget = _prompt_budget(run)
+    server_overhead = estimated_tokens(server_instructions) + sum(estimated_tokens(str(t)) for t in server_tools)
+    prompt_budget = _prompt_budget(run, server_overhead)
     strategy = run.truncation_strategy or {}
     last_messages = strategy.get("last_messages") if strategy.get("type") == "last_messages" else None
     conversation_id = ""
@@ -184,11 +185,11 @@ def _completion_budget(run: Run) -> int | None:
     return remaining
 
 
-def _prompt_budget(run: Run) -> int | None:
+def _prompt_budget(run: Run, server_overhead: int) -> int | None:
     """Tokens left for the history in this call, after what earlier calls of the run used."""
     if run.max_prompt_tokens is None:
         return None
-    overhead = estimated_tokens(run.instructions) + sum(
+    overhead = server_overhead + estimated_tokens(run.instructions) + sum(
         estimated_tokens(str(tool)) for tool in run.tools
     )
     remaining = run.max_prompt_tokens - (run.prompt_tokens or 0) - overhead
