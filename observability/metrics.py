@@ -42,6 +42,12 @@ provider_calls = Counter(
 provider_tokens = Counter(
     "signage_provider_tokens_total", "Tokens the provider reported.", ["engine", "kind"]
 )
+analysis_tool_seconds = Histogram(
+    "signage_analysis_tool_seconds",
+    "Analysis tools (describe_data, query_data, make_chart) the server ran, by outcome.",
+    ["tool", "outcome"],
+    buckets=LATENCY_BUCKETS,
+)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from assistant_proxy.types import Completion, FunctionTool, ToolCall
 from datasets.models import Dataset
 from datasets.tools import analysis_tool_run, analysis_tools
+from observability import metrics
 
 from ..models import Run
 from .run_records import ReplyRecords
@@ -59,16 +60,15 @@ class RunAnalysis:
         for call in calls:
             started = time.perf_counter()
             result = analysis_tool_run(name=call.name, arguments=call.arguments, datasets=self.datasets)
+            seconds = time.perf_counter() - started
             records.tool_outputs[call.id] = result.output
             if result.provenance is not None:
                 records.provenance.append({**result.provenance, "tool_call_id": call.id, "step_id": step_id})
+            metrics.analysis_tool_seconds.labels(call.name, "error" if result.error else "ok").observe(seconds)
             logger.info(
-                "Analysis tool %s ran",
+                "Analysis tool %s ran in %.0f ms%s",
                 call.name,
-                extra={
-                    "run_id": records.run.public_id,
-                    "tool": call.name,
-                    "tool_ms": round((time.perf_counter() - started) * 1000, 1),
-                    "tool_error": result.error,
-                },
+                seconds * 1000,
+                f": {result.error}" if result.error else "",
+                extra={"run_id": records.run.public_id, "tool": call.name, "tool_ms": round(seconds * 1000, 1)},
             )

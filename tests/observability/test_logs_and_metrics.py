@@ -111,6 +111,23 @@ def test_metrics_count_requests_runs_and_provider_calls(api, client, fake_provid
     assert 'signage_provider_tokens_total{engine="responses",kind="prompt"}' in text
 
 
+def test_analysis_tools_are_counted_and_logged_with_their_run(api, client, fake_provider, json_lines):
+    fake_provider.script(
+        Reply(tool_calls=[("query_data", '{"sql": "SELECT 1 AS one"}'), ("query_data", '{"sql": "DROP TABLE t"}')]),
+        "One.",
+    )
+    chat = api.post("/api/v1/chat", {"message": "One?", "context": {"t": [{"a": 1}]}}, format="json").json()
+
+    text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer metrics-test-token").content.decode()
+
+    assert 'signage_analysis_tool_seconds_count{outcome="ok",tool="query_data"}' in text
+    assert 'signage_analysis_tool_seconds_count{outcome="error",tool="query_data"}' in text
+    lines = [line for line in json_lines() if line["message"].startswith("Analysis tool")]
+    run_id = api.get(f"/api/v1/threads/{chat['thread_id']}/runs").json()["data"][0]["id"]
+    assert [line["run_id"] for line in lines] == [run_id, run_id]
+    assert lines[1]["message"].endswith("Only SELECT queries are allowed, not DROP.")
+
+
 def test_djangos_own_error_lines_carry_the_request_id(api, settings, json_lines):
     settings.OPENAI_API_KEY = ""
 
