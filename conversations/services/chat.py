@@ -1,11 +1,11 @@
 """The seed's one-call chat: save the question, answer it (streamed or not), return the reply."""
 
-from ..exceptions import RunEndedWithoutReply, RunServerError
+from ..exceptions import RunEndedWithoutReply
 from ..models import Message, MessageRole, Run, Thread
 from ..selectors import Owner, assistant_default
 from .executor import run_events
 from .messages import NewMessage, text_content
-from .runs import RunOptions, run_claim, run_create
+from .runs import RunOptions, run_create
 from .threads import thread_create
 
 
@@ -17,16 +17,13 @@ def chat_start(*, text: str, owner: Owner, thread: Thread | None = None) -> Run:
     """
     thread = thread or thread_create(owner=owner)
     question = NewMessage(role=MessageRole.USER, content=text_content(text))
-    run = run_create(
+    return run_create(
         thread=thread,
         assistant=assistant_default(owner=owner),
         options=RunOptions(additional_messages=[question], tools=[]),
         enqueue=False,
+        claimed=True,
     )
-    claimed = run_claim(run_pk=run.pk)
-    if claimed is None:  # cancelled or expired between creation and claim
-        raise RunServerError("The run was ended before it started; send the message again.")
-    return claimed
 
 
 def chat_reply(*, text: str, owner: Owner, thread: Thread | None = None) -> Message:

@@ -57,19 +57,26 @@ class ToolOutput:
 
 
 def run_create(
-    *, thread: Thread, assistant: Assistant, options: RunOptions = RunOptions(), enqueue: bool = True
+    *,
+    thread: Thread,
+    assistant: Assistant,
+    options: RunOptions = RunOptions(),
+    enqueue: bool = True,
+    claimed: bool = False,
 ) -> Run:
     """
     Save a queued run (and its additional messages) and, with `enqueue`, hand it to the worker once
-    committed; without, the caller executes it (streaming, the seed's chat). Without a configured
-    provider the run is saved as failed and ProviderNotConfigured raised.
+    committed; without, the caller executes it (streaming, the seed's chat). `claimed` saves it
+    already in_progress, for a caller that executes it at once and announces no `queued` state
+    (the chat), saving a claim's round trip. Without a configured provider the run is saved as
+    failed and ProviderNotConfigured raised.
     """
     configured = provider_settings().configured
     with transaction.atomic():
         thread_lock_idle(thread=thread, adding="runs")
         _check_runs_in_flight(thread)
         messages_save(thread=thread, messages=options.additional_messages)
-        run = _run_insert(thread, assistant, options)
+        run = _run_insert(thread, assistant, options, claimed=claimed and configured)
         if enqueue and configured:
             transaction.on_commit(lambda: _enqueue(run))
     if not configured:
@@ -217,10 +224,13 @@ def _check_runs_in_flight(thread: Thread) -> None:
         )
 
 
-def _run_insert(thread: Thread, assistant: Assistant, options: RunOptions) -> Run:
+def _run_insert(thread: Thread, assistant: Assistant, options: RunOptions, *, claimed: bool) -> Run:
+    fields = _run_fields(assistant, options)
+    if claimed:
+        fields.update(status=RunStatus.IN_PROGRESS, started_at=fields["created_at"], heartbeat_at=fields["created_at"])
     try:
         with transaction.atomic():
-            return Run.objects.create(thread=thread, assistant=assistant, **_run_fields(assistant, options))
+            return Run.objects.create(thread=thread, assistant=assistant, **fields)
     except IntegrityError:
         # Only reachable when another request won the race past the row lock (or a database
         # without row locks): the partial unique index refused this second active run.
@@ -236,6 +246,7 @@ def _run_fields(assistant: Assistant, options: RunOptions) -> dict[str, Any]:
     if options.additional_instructions:
         instructions = f"{instructions}\n\n{options.additional_instructions}".strip()
     return {
+        "created_at": timezone.now(),
         "status": RunStatus.QUEUED,
         "model": options.model or assistant.model or provider_settings().model,
         "instructions": instructions,
