@@ -56,33 +56,7 @@ def run_events(*, run: Run) -> Iterator[RunEvent]:
     with run_watched(run=run) as watch:
         try:
             yield RunEvent("thread.run.in_progress", run)
-            analysis = RunAnalysis.of(run)
-            call = 1
-            while True:
-                request = completion_request(
-                    run=run,
-                    server_tools=analysis.tools,
-                    server_instructions=analysis.instructions,
-                    call=call,
-                    last_call=call == MAX_MODEL_CALLS,
-                )
-                completion = yield from _generate(records, watch, request)
-                server_calls = analysis.calls_in(completion)
-                if not server_calls or completion.finish_reason == "length":
-                    break
-                if call == MAX_MODEL_CALLS:
-                    raise RunLimitReached("max_tool_calls")
-                if records.tool_step is None:  # calls that came whole, without streamed pieces
-                    yield from _tool_step_start(records)
-                analysis.run_calls(records, server_calls)
-                if len(server_calls) < len(completion.tool_calls):
-                    break  # the client's functions remain: the run requires action
-                # The next call's records are in place before any event goes out, so a client that
-                # leaves meanwhile finds this call's records settled and nothing half-saved.
-                answered, records = records, ReplyRecords(run)
-                yield from run_call_settle(answered, completion)
-                _check(records, watch)
-                call += 1
+            completion = yield from _model_calls(records, watch)
         except GeneratorExit:
             run_settle(records, Outcome(RunStatus.INCOMPLETE, reason="client_disconnected"))
             raise
@@ -99,6 +73,40 @@ def run_events(*, run: Run) -> Iterator[RunEvent]:
             outcome = Outcome.of(completion)
         events = run_settle(records, outcome)
     yield from events
+
+
+def _model_calls(records: ReplyRecords, watch: Watch) -> Generator[RunEvent, None, Completion]:
+    """
+    The run's model calls: while the model calls only the server's analysis tools, run them and
+    call it again with their outputs. Returns the last call's completion, which ends the run.
+    """
+    run = records.run
+    analysis = RunAnalysis.of(run)
+    for call in range(1, MAX_MODEL_CALLS + 1):
+        request = completion_request(
+            run=run,
+            server_tools=analysis.tools,
+            server_instructions=analysis.instructions,
+            call=call,
+            last_call=call == MAX_MODEL_CALLS,
+        )
+        completion = yield from _generate(records, watch, request)
+        server_calls = analysis.calls_in(completion)
+        if not server_calls or completion.finish_reason == "length":
+            return completion
+        if call == MAX_MODEL_CALLS:
+            raise RunLimitReached("max_tool_calls")
+        if records.tool_step is None:  # calls that came whole, without streamed pieces
+            yield from _tool_step_start(records)
+        analysis.run_calls(records, server_calls)
+        if len(server_calls) < len(completion.tool_calls):
+            return completion  # the client's functions remain: the run requires action
+        events = run_call_settle(records, completion)
+        # Reset before any event goes out: a client that leaves meanwhile finds this call settled.
+        records.next_call()
+        yield from events
+        _check(records, watch)
+    raise AssertionError("unreachable: the last call returns or raises")
 
 
 def _generate(

@@ -75,11 +75,15 @@ class ReplyRecords:
 
     def __init__(self, run: Run) -> None:
         self.run = run
+        self.provenance: list[dict[str, Any]] = run.provenance
+        self.next_call()
+
+    def next_call(self) -> None:
+        """Start afresh for the run's next model call, once this one is settled."""
         self.message: Message | None = None
         self.message_step: RunStep | None = None
         self.tool_step: RunStep | None = None
         self.text: list[str] = []
-        self.provenance: list[dict[str, Any]] = run.provenance
         self.tool_outputs: dict[str, str] = {}
         self._calls: dict[int, dict[str, Any]] = {}
 
