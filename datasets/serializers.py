@@ -9,6 +9,8 @@ from conversations.serializers.requests import (
     ChatRequestSerializer,
     MessageCreateSerializer,
     RunCreateSerializer,
+    ThreadAndRunCreateSerializer,
+    ThreadCreateSerializer,
 )
 
 TABLES_SCHEMA = {
@@ -89,4 +91,12 @@ class MessageCreateWithDataSerializer(MessageCreateSerializer, DatasetRefsSerial
 
 
 class RunCreateWithDataSerializer(RunCreateSerializer, DatasetRefsSerializer):
+    pass
+
+
+class ThreadCreateWithDataSerializer(ThreadCreateSerializer, DatasetRefsSerializer):
+    pass
+
+
+class ThreadAndRunCreateWithDataSerializer(ThreadAndRunCreateSerializer, DatasetRefsSerializer):
     pass

@@ -93,11 +93,12 @@ def thread_run_create(
     options: RunOptions,
     metadata: dict[str, str] | None = None,
     messages: Sequence[NewMessage] = (),
+    datasets: Sequence[Any] = (),
     enqueue: bool = True,
 ) -> Run:
-    """Create a thread with its first messages and start a run on it, in one transaction."""
+    """Create a thread with its first messages (and datasets) and start a run on it, in one transaction."""
     with transaction.atomic():
-        thread = thread_create(owner=owner, metadata=metadata, messages=messages)
+        thread = thread_create(owner=owner, metadata=metadata, messages=messages, datasets=datasets)
         return run_create(thread=thread, assistant=assistant, options=options, enqueue=enqueue)
 
 

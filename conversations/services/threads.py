@@ -1,6 +1,7 @@
 """Services for threads: the stored conversations."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import transaction
 
@@ -15,9 +16,13 @@ def thread_create(
     owner: Owner,
     metadata: dict[str, str] | None = None,
     messages: Sequence[NewMessage] = (),
+    datasets: Sequence[Any] = (),
 ) -> Thread:
+    """A thread with its first messages and the datasets (datasets.Dataset) its runs analyse."""
     thread = Thread.objects.create(owner=owner, metadata=metadata or {})
     messages_save(thread=thread, messages=messages)
+    if datasets:
+        thread.datasets.add(*datasets)
     return thread
 
 

@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from datasets.serializers import MessageCreateWithDataSerializer
+from datasets.serializers import MessageCreateWithDataSerializer, ThreadCreateWithDataSerializer
 from datasets.services import thread_datasets_add
 
 from .. import selectors, services
@@ -107,14 +107,17 @@ class ThreadViewSet(PublicIdViewSet):
 
     @extend_schema(
         summary="Create a thread", operation_id="createThread",
-        request=ThreadCreateSerializer,
+        request=ThreadCreateWithDataSerializer,
         responses={200: ThreadSerializer},
         examples=[examples.THREAD, examples.THREAD_CREATE],
     )
     def create(self, request: Request) -> Response:
         data = validated(ThreadCreateSerializer, request)
         thread = services.thread_create(
-            owner=owner_of(request), metadata=data.get("metadata"), messages=data.get("messages", [])
+            owner=owner_of(request),
+            metadata=data.get("metadata"),
+            messages=data.get("messages", []),
+            datasets=thread_data(request),
         )
         return Response(ThreadSerializer(thread).data)
 

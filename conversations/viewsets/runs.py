@@ -13,7 +13,7 @@ from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from datasets.serializers import RunCreateWithDataSerializer
+from datasets.serializers import RunCreateWithDataSerializer, ThreadAndRunCreateWithDataSerializer
 from datasets.services import thread_datasets_add
 
 from .. import selectors, services
@@ -160,20 +160,21 @@ class ThreadAndRunViewSet(viewsets.GenericViewSet):
                 "(thread.run.created", "(thread.created, thread.run.created"
             )
         ),
-        request=ThreadAndRunCreateSerializer,
+        request=ThreadAndRunCreateWithDataSerializer,
         responses=run_responses(),
         examples=[examples.RUN, examples.THREAD_AND_RUN_CREATE, examples.RUN_STREAM],
     )
     def create(self, request: Request) -> Response | StreamingHttpResponse:
         data = validated(ThreadAndRunCreateSerializer, request)
-        thread_data = data.get("thread") or {}
+        new_thread = data.get("thread") or {}
         streamed = bool(data.get("stream"))
         run = services.thread_run_create(
             owner=owner_of(request),
             assistant=run_assistant(request, data),
             options=run_options(data),
-            metadata=thread_data.get("metadata"),
-            messages=thread_data.get("messages", []),
+            metadata=new_thread.get("metadata"),
+            messages=new_thread.get("messages", []),
+            datasets=thread_data(request),
             enqueue=not streamed,
         )
         announce = [

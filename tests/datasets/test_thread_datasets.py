@@ -4,6 +4,7 @@ import pytest
 
 from conversations.models import Message, Thread
 from datasets.models import Dataset
+from tests.fake_provider import Reply
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +77,20 @@ def test_the_same_inline_context_sent_with_each_question_is_kept_once(api):
 
     assert _kept(other["thread_id"]) == [original]
     assert len(_kept(first["thread_id"])) == 2 and Dataset.objects.count() == 2
+
+
+def test_threads_made_alone_or_with_their_run_keep_the_datasets_they_are_given(api, dataset_id, fake_provider):
+    thread = api.post("/api/v1/threads", {"dataset_ids": [dataset_id]}, format="json").json()
+    fake_provider.script(Reply(tool_calls=[("query_data", '{"sql": "SELECT count(*) AS n FROM signages"}')]), "Two.")
+    run = api.post(
+        "/api/v1/threads/runs",
+        {"thread": {"messages": [{"role": "user", "content": "How many screens?"}]}, "context": SYSTEM_DATA},
+        format="json",
+    ).json()
+
+    assert _kept(thread["id"]) == [dataset_id]
+    assert len(_kept(run["thread_id"])) == 1
+    reply = Message.objects.get(thread__public_id=run["thread_id"], role="assistant")
+    assert reply.text == "Two." and reply.provenance[0]["rows"] == [[2]]
+    bad = api.post("/api/v1/threads", {"dataset_ids": ["ds_" + "X" * 24]}, format="json")
+    assert bad.status_code == 404 and Thread.objects.count() == 2
