@@ -2,8 +2,11 @@
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 from ..models import Assistant, Feedback, Message, Run, RunStep
+from ..templatetags.analysis import provenance
 
 
 @admin.register(Assistant)
@@ -30,10 +33,18 @@ class MessageAdmin(admin.ModelAdmin):
     list_select_related = ["thread"]
     search_fields = ["public_id", "text"]
     fields = [
-        "public_id", "thread", "role", "status", "text", "created_at", "run", "assistant",
+        "public_id", "thread", "role", "status", "text", "analysis", "created_at", "run", "assistant",
         "metadata", "provider_item_id",
     ]
     readonly_fields = fields
+
+    @admin.display(description="where the figures come from")
+    def analysis(self, message: Message) -> SafeString | str:
+        """The reply's queries (SQL and rows) and charts, as on the chat page."""
+        if not message.provenance:
+            return "—"
+        shown = render_to_string("analysis/provenance.html", provenance(message))
+        return mark_safe(shown + render_to_string("analysis/assets.html"))  # noqa: S308 (escaped templates)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conversations.models import Assistant, Thread
+from conversations.models import Assistant, Message, Thread
 from tests.fake_provider import Fault, Reply
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +144,18 @@ def test_assistants_are_edited_in_the_admin(admin_client):
     analyst.refresh_from_db()
     assert (analyst.instructions, analyst.model, analyst.prompt_id) == ("Answer in Korean.", "gpt-4.1", "pmpt_123")
     assert analyst.tools[0]["function"]["name"] == "lookup"
+
+
+def test_a_replys_page_shows_the_queries_and_charts_it_came_from(admin_client, fake_provider):
+    chart = {"title": "By screen", "sql": "SELECT 'lobby-01' AS screen, 3 AS views", "spec": {"mark": "bar"}}
+    fake_provider.script(
+        Reply(tool_calls=[("query_data", '{"sql": "SELECT \'<i>lobby</i>\' AS screen, 3 AS views"}'), ("make_chart", json.dumps(chart))]),
+        "lobby-01 had 3.",
+    )
+    thread_id = admin_client.post("/api/v1/chat", {"message": "Views?", "context": {"t": [{"a": 1}]}}, content_type="application/json").json()["thread_id"]
+    reply = Message.objects.get(thread__public_id=thread_id, role="assistant")
+
+    page = admin_client.get(f"/admin/conversations/message/{reply.pk}/change/").content.decode()
+
+    assert "SELECT &#x27;&lt;i&gt;lobby&lt;/i&gt;&#x27; AS screen, 3 AS views" in page and "<i>lobby</i>" not in page
+    assert 'figure class="chart"' in page and "analysis/charts" in page
