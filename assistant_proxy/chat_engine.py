@@ -1,7 +1,8 @@
 """
 The Chat Completions engine, for any OpenAI-compatible server (vLLM, Ollama, llama.cpp): a
 `CompletionRequest` as parameters of `chat.completions.create(stream=True)`, and the stream's chunks
-as this package's `StreamItem`s. Like the Responses engine it never imports the SDK.
+(the provider's JSON, decoded by `client.py`) as this package's `StreamItem`s. Like the Responses
+engine it never imports the SDK.
 """
 
 from collections.abc import Iterable, Iterator
@@ -23,7 +24,8 @@ from .values import new_call_id, sampling
 
 
 def open_stream(client: Any, request: CompletionRequest) -> Any:
-    return client.chat.completions.create(stream=True, **request_params(request))
+    """The streamed completion, raw: a context manager whose response yields the chunk lines."""
+    return client.chat.completions.with_streaming_response.create(stream=True, **request_params(request))
 
 
 def request_params(request: CompletionRequest) -> dict[str, Any]:
@@ -98,16 +100,16 @@ class _Calls:
         self.names: dict[int, str] = {}
         self.arguments: dict[int, list[str]] = {}
 
-    def add(self, piece: Any) -> ToolCallDelta:
-        index = piece.index if piece.index is not None else len(self.ids)
-        function = piece.function
+    def add(self, piece: dict[str, Any]) -> ToolCallDelta:
+        index = piece["index"] if piece.get("index") is not None else len(self.ids)
+        function = piece.get("function") or {}
         first = index not in self.ids
         if first:
-            self.ids[index] = piece.id or new_call_id()
+            self.ids[index] = piece.get("id") or new_call_id()
             self.names[index] = ""
             self.arguments[index] = []
-        name = (function.name or "") if function else ""
-        arguments = (function.arguments or "") if function else ""
+        name = function.get("name") or ""
+        arguments = function.get("arguments") or ""
         self.names[index] += name
         self.arguments[index].append(arguments)
         return ToolCallDelta(
@@ -121,7 +123,7 @@ class _Calls:
         )
 
 
-def stream_items(chunks: Iterable[Any], request: CompletionRequest) -> Iterator[Any]:
+def stream_items(chunks: Iterable[dict[str, Any]], request: CompletionRequest) -> Iterator[Any]:
     """TextDelta and ToolCallDelta as they arrive, then one Completion; errors as exceptions."""
     text: list[str] = []
     calls = _Calls()
@@ -129,21 +131,21 @@ def stream_items(chunks: Iterable[Any], request: CompletionRequest) -> Iterator[
     usage = Usage()
     response_id, model = "", ""
     for chunk in chunks:
-        response_id = response_id or chunk.id or ""
-        model = model or chunk.model or ""
-        if chunk.usage:
+        response_id = response_id or chunk.get("id") or ""
+        model = model or chunk.get("model") or ""
+        if chunk_usage := chunk.get("usage"):
             usage = Usage(
-                prompt_tokens=chunk.usage.prompt_tokens or 0,
-                completion_tokens=chunk.usage.completion_tokens or 0,
+                prompt_tokens=chunk_usage.get("prompt_tokens") or 0,
+                completion_tokens=chunk_usage.get("completion_tokens") or 0,
             )
-        for choice in chunk.choices[:1]:
-            delta = choice.delta
-            if delta is not None and delta.content:
-                text.append(delta.content)
-                yield TextDelta(delta.content)
-            for piece in (delta.tool_calls if delta is not None else None) or ():
+        for choice in (chunk.get("choices") or [])[:1]:
+            delta = choice.get("delta") or {}
+            if content := delta.get("content"):
+                text.append(content)
+                yield TextDelta(content)
+            for piece in delta.get("tool_calls") or ():
                 yield calls.add(piece)
-            finish_reason = choice.finish_reason or finish_reason
+            finish_reason = choice.get("finish_reason") or finish_reason
     if finish_reason is None:
         raise ProviderBadResponse("The provider's stream ended before the reply was complete.")
     tool_calls = calls.done()

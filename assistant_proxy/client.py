@@ -1,15 +1,20 @@
 """
 The one module that imports `openai`: opens the configured engine's stream for a `CompletionRequest`
 and turns the SDK's errors into this package's exceptions. The engines (`responses_engine`,
-`chat_engine`) turn requests into parameters and the SDK's events into this package's types.
+`chat_engine`) turn requests into parameters and the stream's events into this package's types.
+
+The stream is read as the provider's own JSON (the SDK's raw streaming response, decoded here):
+building the SDK's typed model of every event cost more than everything else a reply's stream does.
 """
 
 import functools
+import json
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
+import httpx2
 import openai
 
 from . import chat_engine, responses_engine
@@ -23,7 +28,7 @@ from .exceptions import (
     ProviderUnavailable,
 )
 from .observed import ProviderCall
-from .types import CompletionRequest, StreamItem
+from .types import Completion, CompletionRequest, StreamItem
 
 logger = logging.getLogger(__name__)
 
@@ -40,15 +45,16 @@ def stream(request: CompletionRequest) -> Iterator[StreamItem]:
     engine = chat_engine if cfg.engine == Engine.CHAT_COMPLETIONS else responses_engine
     call = ProviderCall(engine=str(cfg.engine), model=request.model, run_id=request.log_id)
     try:
-        with _translated_errors():
-            events = engine.open_stream(_client(cfg), request)
-        try:
+        with ExitStack() as opened:
+            with _translated_errors():
+                response = opened.enter_context(engine.open_stream(_client(cfg), request))
             with _translated_errors(streaming=True):
+                events = _events(response.iter_lines())
                 for item in engine.stream_items(events, request):
                     call.saw(item)
+                    if isinstance(item, Completion):
+                        _read_to_end(events)
                     yield item
-        finally:
-            events.close()
     except ProviderError as error:
         call.failed(error.code or type(error).__name__)
         raise
@@ -58,6 +64,39 @@ def stream(request: CompletionRequest) -> Iterator[StreamItem]:
         call.finished() if call.completion is not None else call.failed("abandoned")
         raise
     call.finished()
+
+
+def _events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
+    """
+    The JSON data of each server-sent event, until the stream ends or says `[DONE]`. An event that
+    is an error (as OpenAI-compatible servers report one mid-stream) is raised.
+    """
+    data: list[str] = []
+    for line in lines:
+        if line.startswith("data:"):
+            data.append(line[6:] if line.startswith("data: ") else line[5:])
+            continue
+        if line or not data:
+            continue  # `event:`, `id:`, comments; or a blank line between events
+        payload, data = "\n".join(data), []
+        if payload.startswith("[DONE]"):
+            _read_to_end(lines)
+            return
+        event = json.loads(payload)
+        if isinstance(event, dict) and event.get("error"):
+            error = event["error"]
+            message = error.get("message") if isinstance(error, dict) else None
+            raise ProviderUnavailable(
+                "The language-model provider failed in the middle of the reply: "
+                f"{message if isinstance(message, str) and message else 'An error occurred during streaming'}"
+            )
+        yield event
+
+
+def _read_to_end(events: Iterator[Any]) -> None:
+    """Read what is left of a finished stream (its end), so that its connection is kept for reuse."""
+    for _ in events:
+        pass
 
 
 def conversation_create(*, metadata: dict[str, str] | None = None) -> str:
@@ -117,6 +156,13 @@ def _translated_errors(*, streaming: bool = False) -> Iterator[None]:
         # Raised by the SDK for an error event in the middle of a stream.
         raise ProviderUnavailable(
             f"The language-model provider failed in the middle of the reply: {exc.message}"
+        ) from exc
+    except httpx2.TimeoutException as exc:
+        raise ProviderUnavailable("The language-model provider did not answer in time.") from exc
+    except httpx2.RequestError as exc:
+        # The raw stream's transport errors, which the SDK's typed stream would have wrapped.
+        raise ProviderUnavailable(
+            "The connection to the language-model provider broke in the middle of the reply."
         ) from exc
     except (ValueError, AttributeError, TypeError, KeyError, IndexError) as exc:
         # Malformed JSON or a body of the wrong shape.

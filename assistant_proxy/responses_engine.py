@@ -1,7 +1,7 @@
 """
 The Responses engine: a `CompletionRequest` as parameters of `responses.create(stream=True)`, and the
-stream's events as this package's `StreamItem`s. It works on the SDK's objects without importing the
-SDK (`client.py` does that and translates its errors).
+stream's events (the provider's JSON, decoded by `client.py`) as this package's `StreamItem`s. It
+never imports the SDK (`client.py` does that and translates its errors).
 """
 
 from collections.abc import Iterable, Iterator
@@ -27,7 +27,8 @@ MIN_OUTPUT_TOKENS = 16
 
 
 def open_stream(client: Any, request: CompletionRequest) -> Any:
-    return client.responses.create(stream=True, **request_params(request))
+    """The streamed response, raw: a context manager whose response yields the event lines."""
+    return client.responses.with_streaming_response.create(stream=True, **request_params(request))
 
 
 def request_params(request: CompletionRequest) -> dict[str, Any]:
@@ -90,48 +91,50 @@ def _input_items(turns: Iterable[Any]) -> list[dict[str, Any]]:
     return items
 
 
-def stream_items(events: Iterable[Any], request: CompletionRequest) -> Iterator[Any]:
+def stream_items(events: Iterable[dict[str, Any]], request: CompletionRequest) -> Iterator[Any]:
     """TextDelta and ToolCallDelta as they arrive, then one Completion; errors as exceptions."""
     call_indexes: dict[str, int] = {}
     for event in events:
-        kind = getattr(event, "type", "")
+        kind = event.get("type", "")
         if kind == "response.output_text.delta":
-            if event.delta:
-                yield TextDelta(event.delta)
-        elif kind == "response.output_item.added" and event.item.type == "function_call":
-            call_indexes[event.item.id] = index = len(call_indexes)
+            if event.get("delta"):
+                yield TextDelta(event["delta"])
+        elif kind == "response.output_item.added" and event["item"].get("type") == "function_call":
+            item = event["item"]
+            call_indexes[item["id"]] = index = len(call_indexes)
             yield ToolCallDelta(
                 index=index,
-                id=event.item.call_id,
-                name=event.item.name,
-                arguments=event.item.arguments or "",
+                id=item["call_id"],
+                name=item["name"],
+                arguments=item.get("arguments") or "",
             )
         elif kind == "response.function_call_arguments.delta":
-            if event.item_id in call_indexes and event.delta:
-                yield ToolCallDelta(index=call_indexes[event.item_id], arguments=event.delta)
+            if event.get("item_id") in call_indexes and event.get("delta"):
+                yield ToolCallDelta(index=call_indexes[event["item_id"]], arguments=event["delta"])
         elif kind in ("response.completed", "response.incomplete"):
-            yield completion_of(event.response, request)
+            yield completion_of(event["response"], request)
             return
         elif kind == "response.failed":
-            error = getattr(event.response, "error", None)
+            error = (event.get("response") or {}).get("error") or {}
             raise ProviderUnavailable(
-                f"The provider failed the response: {getattr(error, 'message', 'no reason given')}"
+                f"The provider failed the response: {error.get('message') or 'no reason given'}"
             )
         elif kind == "error":
-            raise ProviderUnavailable(f"The provider reported an error mid-stream: {event.message}")
+            raise ProviderUnavailable(f"The provider reported an error mid-stream: {event.get('message')}")
     raise ProviderBadResponse("The provider's stream ended before the reply was complete.")
 
 
-def completion_of(response: Any, request: CompletionRequest) -> Completion:
+def completion_of(response: dict[str, Any], request: CompletionRequest) -> Completion:
     """The Completion of a finished response object."""
+    output = response.get("output") or []
     calls = tuple(
-        ToolCall(id=item.call_id, name=item.name, arguments=item.arguments or "")
-        for item in response.output
-        if item.type == "function_call"
+        ToolCall(id=item["call_id"], name=item["name"], arguments=item.get("arguments") or "")
+        for item in output
+        if item.get("type") == "function_call"
     )
-    message_ids = [item.id for item in response.output if item.type == "message"]
-    usage = response.usage
-    reason = getattr(response.incomplete_details, "reason", None)
+    messages = [item for item in output if item.get("type") == "message"]
+    usage = response.get("usage") or {}
+    reason = (response.get("incomplete_details") or {}).get("reason")
     if reason == "max_output_tokens":
         finish = "length"
     elif calls:
@@ -139,14 +142,24 @@ def completion_of(response: Any, request: CompletionRequest) -> Completion:
     else:
         finish = "stop"
     return Completion(
-        text=response.output_text,
-        model=response.model or request.model,
+        text=_output_text(messages),
+        model=response.get("model") or request.model,
         usage=Usage(
-            prompt_tokens=usage.input_tokens if usage else 0,
-            completion_tokens=usage.output_tokens if usage else 0,
+            prompt_tokens=usage.get("input_tokens") or 0,
+            completion_tokens=usage.get("output_tokens") or 0,
         ),
         tool_calls=calls,
-        response_id=response.id,
-        output_item_id=message_ids[0] if message_ids else "",
+        response_id=response.get("id") or "",
+        output_item_id=messages[0].get("id", "") if messages else "",
         finish_reason=finish,
+    )
+
+
+def _output_text(messages: list[dict[str, Any]]) -> str:
+    """The reply's text, as the SDK's `Response.output_text` joins it: every output_text part."""
+    return "".join(
+        part.get("text") or ""
+        for message in messages
+        for part in message.get("content") or []
+        if part.get("type") == "output_text"
     )

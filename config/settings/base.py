@@ -140,7 +140,9 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker write to one file: wait for the lock instead of failing,
-    # and take the write lock at BEGIN so two writers never deadlock on an upgrade.
+    # and take the write lock at BEGIN so two writers never deadlock on an upgrade; the threads
+    # of a process queue for it instead of polling (config/sqlite).
+    DATABASES["default"]["ENGINE"] = "config.sqlite"
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": 20,

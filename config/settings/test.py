@@ -14,7 +14,7 @@ DEBUG = False
 
 # SQLite tests use a file, not shared memory: the run-liveness thread and the worker processes that
 # some tests start must reach the same database, with SQLite's ordinary file locking.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "config.sqlite":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(
             os.environ.get("TMPDIR", "/tmp"), f"signage-analyst-test-{os.getpid()}.sqlite3"

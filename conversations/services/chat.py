@@ -8,6 +8,8 @@ from .messages import NewMessage, text_content
 from .runs import RunOptions, run_create
 from .threads import thread_create
 
+_REPLY_EVENTS = frozenset({"thread.message.completed", "thread.message.incomplete"})
+
 
 def chat_start(*, text: str, owner: Owner, thread: Thread | None = None) -> Run:
     """
@@ -32,12 +34,12 @@ def chat_reply(*, text: str, owner: Owner, thread: Thread | None = None) -> Mess
     the provider fails; the failure is recorded on the run and raised.
     """
     run = chat_start(text=text, owner=owner, thread=thread)
-    last = None
+    last = reply = None
     for last in run_events(run=run):
-        pass
+        if last.name in _REPLY_EVENTS:
+            reply = last.data  # the message as saved, so it need not be read back
     if last is not None and last.error is not None:
         raise last.error
-    reply = Message.objects.filter(run=run, role=MessageRole.ASSISTANT).select_related("thread").last()
     if reply is None:
         run.refresh_from_db(fields=["status"])
         raise RunEndedWithoutReply(f"The run ended {run.status} before the assistant replied.")

@@ -1,0 +1,78 @@
+"""
+Django's SQLite backend, with writers queued for the database's one write lock.
+
+SQLite lets one transaction write at a time, and a connection that finds the lock taken polls for
+it, sleeping 1, 2, 5, 10, then 20 ms and more between tries. Under a few concurrent chats the web
+workers' threads spent most of their time asleep at `BEGIN IMMEDIATE`, and a busy process could
+starve another for seconds. Here a transaction first takes its process's writer lock (threads of
+one process take turns, the next woken as soon as the holder ends), then an exclusive `flock` on
+a file beside the database, on which the kernel queues the processes (web workers, the task
+worker) the same way. SQLite's own lock is then free when it is asked for. Waiting within a process
+keeps SQLite's time-out (`OPTIONS["timeout"]`) and fails as SQLite does; between processes the wait
+is for transactions that are short by design (none spans a provider call), and a process that dies
+releases its lock.
+"""
+
+import fcntl
+import os
+import threading
+
+from django.db.backends.sqlite3 import base
+from django.db.utils import OperationalError
+
+_process_writer = threading.Lock()
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    _writer_file: int | None = None
+    _holds_writer = False
+
+    def _start_transaction_under_autocommit(self) -> None:
+        self._take_writer()
+        try:
+            super()._start_transaction_under_autocommit()
+        except BaseException:
+            self._release_writer()
+            raise
+
+    def _commit(self) -> None:
+        try:
+            super()._commit()
+        finally:
+            self._release_writer()
+
+    def _rollback(self) -> None:
+        try:
+            super()._rollback()
+        finally:
+            self._release_writer()
+
+    def _close(self) -> None:
+        try:
+            super()._close()  # a transaction still open ends with the connection
+        finally:
+            self._release_writer()
+            if self._writer_file is not None:
+                os.close(self._writer_file)
+                self._writer_file = None
+
+    def _take_writer(self) -> None:
+        if self.is_in_memory_db():
+            return
+        if not _process_writer.acquire(timeout=self.settings_dict["OPTIONS"].get("timeout", 5)):
+            raise OperationalError("database is locked")
+        try:
+            if self._writer_file is None:
+                path = f"{self.settings_dict['NAME']}-writer.lock"
+                self._writer_file = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(self._writer_file, fcntl.LOCK_EX)
+        except BaseException:
+            _process_writer.release()
+            raise
+        self._holds_writer = True
+
+    def _release_writer(self) -> None:
+        if self._holds_writer:
+            self._holds_writer = False
+            fcntl.flock(self._writer_file, fcntl.LOCK_UN)
+            _process_writer.release()
