@@ -249,6 +249,8 @@ LOGOUT_REDIRECT_URL = "login"
 # --- Background runs.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=10)
+# Seconds a stopping worker lets its current run go on before ending it (failed: server_shutdown).
+WORKER_GRACEFUL_TIMEOUT = env.float("WORKER_GRACEFUL_TIMEOUT", default=25.0)
 # A run not finished this long after its creation ends `expired` (OpenAI's default: 10 minutes).
 RUN_EXPIRES_SECONDS = env.int("RUN_EXPIRES_SECONDS", default=600)
 # Each process renews the heartbeat of the runs it executes this often; a run whose heartbeat is
