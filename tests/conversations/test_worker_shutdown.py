@@ -1,5 +1,5 @@
 """
-Stopping `manage.py worker` while it executes a run: SIGTERM lets the run
+Stopping `manage.py worker` while it executes a run, with either task backend: SIGTERM lets the run
 finish within WORKER_GRACEFUL_TIMEOUT, ends a longer one failed (server_shutdown) with its text so
 far saved, and a second SIGTERM ends it at once. Either way the worker exits and nothing is left
 in_progress.
@@ -14,16 +14,22 @@ import requests
 
 from conversations.models import Message, Run, RunStatus
 from tests.fake_provider import Reply
-from tests.processes import app_env, start_worker
+from tests.processes import app_env, redis_flushed, start_worker
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
+REDIS_URL = "redis://127.0.0.1:6379/12"
 REPLY = "Lobby-01 leads the network with steady morning traffic. " * 8
 
 
-@pytest.fixture
-def task_backend(settings) -> dict[str, str]:
-    """Runs queued for the worker, from this process; the worker's settings for it."""
+@pytest.fixture(params=["database", "rq"])
+def task_backend(request, settings) -> dict[str, str]:
+    """Runs queued on the backend under test, in this process; the worker's settings for it."""
+    if request.param == "rq":
+        redis_flushed(REDIS_URL)
+        settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+        settings.RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+        return {"TASKS_BACKEND": "rq", "REDIS_URL": REDIS_URL}
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     return {}
 

@@ -1,7 +1,8 @@
 """
-`manage.py worker`: executes background runs from the database's task queue (django-tasks-db),
-beside a housekeeping thread that records the worker's heartbeat (read by the health endpoint),
-sweeps overdue runs (see services.sweeper) and forgets idempotency records older than a day.
+`manage.py worker`: executes background runs from the task queue TASKS_BACKEND names (the database,
+or Redis through RQ), beside a housekeeping thread that records the worker's heartbeat (read by the
+health endpoint), sweeps overdue runs (see services.sweeper) and forgets idempotency records older
+than a day. One command for either backend, so operators always run the same one.
 
 SIGTERM or Ctrl-C stops it gracefully (see conversations.workers): the current run gets
 WORKER_GRACEFUL_TIMEOUT seconds to finish, then ends failed (server_shutdown) with its text saved.
@@ -24,7 +25,7 @@ from access.idempotency import records_purge
 from conversations.models import WorkerHeartbeat
 from conversations.services import runs_sweep
 from conversations.shutdown import RunsDrain
-from conversations.workers import database_tasks_work
+from conversations.workers import database_tasks_work, rq_tasks_work
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +54,13 @@ class Command(BaseCommand):
             "--interval",
             type=_seconds,
             default=1.0,
-            help="Seconds between looks at an empty queue.",
+            help="Database backend: seconds between looks at an empty queue (RQ waits on Redis).",
         )
         parser.add_argument(
             "--no-startup-delay",
             action="store_false",
             dest="startup_delay",
-            help="Start at once, without a random delay of up to a second.",
+            help="Database backend: start at once, without a random delay of up to a second.",
         )
 
     def handle(self, *args, **options) -> None:
@@ -81,7 +82,9 @@ class Command(BaseCommand):
         }
         backend = settings.TASKS["default"]["BACKEND"]
         try:
-            if backend == "django_tasks_db.DatabaseBackend":
+            if backend == "django_tasks_rq.RQBackend":
+                rq_tasks_work(**common)
+            elif backend == "django_tasks_db.DatabaseBackend":
                 database_tasks_work(
                     **common, interval=options["interval"], startup_delay=options["startup_delay"]
                 )
