@@ -83,6 +83,17 @@ class RunInterrupted(ConversationError):
     )
 
 
+class TaskQueueUnavailable(ConversationError):
+    """The queue of background runs (Redis, with TASKS_BACKEND=rq) did not take the run."""
+
+    status_code = 503
+    error_type = "server_error"
+    default_code = "queue_unavailable"
+    default_message = (
+        "The queue of background runs is unavailable; the run was not started. Try again shortly."
+    )
+
+
 class RunEndedWithoutReply(ConversationError):
     """A synchronous chat whose run was cancelled or expired before any reply."""
 
