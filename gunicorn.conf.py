@@ -41,10 +41,13 @@ def post_worker_init(worker):  # noqa: ANN001  (gunicorn's hook signature)
     from conversations.shutdown import RunsDrain
 
     worker.runs_drain = RunsDrain(grace_seconds=graceful_timeout - STREAM_CLOSE_MARGIN)
-    stop_accepting = worker.handle_exit
+    # The worker class's own handler (gthread's stops accepting connections) runs first; an
+    # asyncio worker's is a no-op whose loop is woken through the signal's wakeup fd all the same.
+    previous = signal.getsignal(signal.SIGTERM)
 
     def handle_exit(sig, frame):  # noqa: ANN001
-        stop_accepting(sig, frame)
+        if callable(previous):
+            previous(sig, frame)
         worker.runs_drain.request()
 
     signal.signal(signal.SIGTERM, handle_exit)
