@@ -47,7 +47,7 @@ class RunsDrain:
         self._requested.wait()
         if self.grace_seconds:
             logger.warning(
-                "Stopping: runs in progress have %.0f s to finish before they are interrupted.",
+                "Stopping: any run in progress here has %.0f s to finish before it is interrupted.",
                 self.grace_seconds,
             )
         self._now.wait(self.grace_seconds)
