@@ -1,4 +1,7 @@
-"""System checks: an ASSISTANT_ID that names no assistant fails at start-up, not at the first chat."""
+"""
+System checks: an ASSISTANT_ID that names no assistant, or runs queued in Redis without a Redis,
+fail at start-up, not at the first chat.
+"""
 
 from django.conf import settings
 from django.core import checks
@@ -27,5 +30,21 @@ def check_default_assistant(app_configs, databases=None, **kwargs) -> list[check
                 "the built-in signage analyst, or create the assistant first."
             ),
             id="conversations.E001",
+        )
+    ]
+
+
+@checks.register()
+def check_task_queue(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    if settings.TASKS_BACKEND != "rq" or settings.REDIS_URL:
+        return []
+    return [
+        checks.Error(
+            "TASKS_BACKEND is 'rq', but REDIS_URL is empty: background runs would have no queue.",
+            hint=(
+                "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0), or TASKS_BACKEND=database to queue "
+                "runs in the database."
+            ),
+            id="conversations.E002",
         )
     ]

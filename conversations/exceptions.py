@@ -71,6 +71,29 @@ class RunServerError(ConversationError):
     default_message = "The server failed while executing the run; start a new run to try again."
 
 
+class RunInterrupted(ConversationError):
+    """The process executing the run shut down (a restart, a deploy) before the run ended."""
+
+    status_code = 503
+    error_type = "server_error"
+    default_code = "server_shutdown"
+    default_message = (
+        "The server shut down before the run finished; the reply so far is saved. "
+        "Start a new run to try again."
+    )
+
+
+class TaskQueueUnavailable(ConversationError):
+    """The queue of background runs (Redis, with TASKS_BACKEND=rq) did not take the run."""
+
+    status_code = 503
+    error_type = "server_error"
+    default_code = "queue_unavailable"
+    default_message = (
+        "The queue of background runs is unavailable; the run was not started. Try again shortly."
+    )
+
+
 class RunEndedWithoutReply(ConversationError):
     """A synchronous chat whose run was cancelled or expired before any reply."""
 

@@ -145,7 +145,7 @@ def _provider() -> dict[str, Any]:
 
 def _worker() -> dict[str, Any]:
     backend = settings.TASKS["default"]["BACKEND"]
-    if not backend.startswith("django_tasks_db"):
+    if backend.endswith("ImmediateBackend"):  # runs execute where they are created
         return {"ok": True, "backend": backend}
     horizon = timezone.now() - timedelta(seconds=3 * settings.WORKER_HEARTBEAT_SECONDS)
     try:

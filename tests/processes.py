@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+import redis
 import requests
 from django.db import connection
 
@@ -23,6 +25,15 @@ def database_url() -> str:
         return f"sqlite:///{db['NAME']}"
     credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def redis_flushed(url: str) -> str:
+    """Empty the Redis database at `url` for a test (returned), or skip the test without a Redis."""
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
+    except redis.ConnectionError as error:
+        pytest.skip(f"No Redis at {url}: {error}")
+    return url
 
 
 def app_env(*, provider_url: str, **overrides: str) -> dict[str, str]:

@@ -248,11 +248,28 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chat"
 LOGOUT_REDIRECT_URL = "login"
 
-# --- Background runs.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# --- Background runs, executed by `manage.py worker`.
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=10)
+# Seconds a stopping worker lets its current run go on before ending it (failed: server_shutdown).
+WORKER_GRACEFUL_TIMEOUT = env.float("WORKER_GRACEFUL_TIMEOUT", default=25.0)
 # A run not finished this long after its creation ends `expired` (OpenAI's default: 10 minutes).
 RUN_EXPIRES_SECONDS = env.int("RUN_EXPIRES_SECONDS", default=600)
+# Where runs wait for the worker: `database` (django-tasks-db, nothing else to run) or `rq` (Redis
+# at REDIS_URL, through RQ; django-rq's queue statistics then appear in the admin).
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="") or "database"
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    # Without REDIS_URL no queue is configured, and check conversations.E002 says what is missing.
+    RQ_QUEUES = {}
+    if REDIS_URL:
+        # RQ's time limit is a last resort (its default, 180 s, would cut long runs): a run ends
+        # itself at its expires_at.
+        RQ_QUEUES["default"] = {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RUN_EXPIRES_SECONDS + 60}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": list(RQ_QUEUES)}}
+else:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be database or rq, not {TASKS_BACKEND!r}.")
 # Each process renews the heartbeat of the runs it executes this often; a run whose heartbeat is
 # older than RUN_STALE_SECONDS lost its process and is failed by the sweeper.
 RUN_HEARTBEAT_SECONDS = env.float("RUN_HEARTBEAT_SECONDS", default=5.0)

@@ -7,6 +7,9 @@ import os
 
 # Base settings refuse to load without a secret key when DEBUG is off, as production must.
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+# Each test chooses its task backend; processes started by tests inherit this rather than a
+# developer's .env.
+os.environ["TASKS_BACKEND"] = "database"
 
 from .base import *  # noqa: E402, F403
 

@@ -20,7 +20,7 @@ from assistant_proxy.client import stream
 from assistant_proxy.exceptions import ProviderBadResponse, ProviderError
 from assistant_proxy.types import Completion, CompletionRequest, TextDelta, ToolCallDelta
 
-from ..exceptions import RunServerError
+from ..exceptions import ConversationError, RunServerError
 from ..models import Run, RunStatus
 from .events import RunEvent, message_text_delta, tool_call_delta
 from .analysis import MAX_MODEL_CALLS, RunAnalysis
@@ -33,10 +33,11 @@ logger = logging.getLogger(__name__)
 
 
 class _Stopped(Exception):
-    """The run was cancelled, expired or deleted while generating."""
+    """The run was cancelled, expired or deleted while generating, or this process is stopping."""
 
-    def __init__(self, status: str) -> None:
+    def __init__(self, status: str, error: ConversationError | None = None) -> None:
         self.status = status
+        self.error = error
         super().__init__(status)
 
 
@@ -65,7 +66,7 @@ def run_events(*, run: Run) -> Iterator[RunEvent]:
         except ProviderError as error:
             outcome = Outcome(RunStatus.FAILED, error=error)
         except _Stopped as stop:
-            outcome = Outcome(stop.status)
+            outcome = Outcome(stop.status, error=stop.error)
         except Exception:  # noqa: BLE001  (a run must never be left in_progress by a bug)
             logger.exception("Run %s crashed", run.public_id)
             outcome = Outcome(RunStatus.FAILED, error=RunServerError())
@@ -133,7 +134,7 @@ def _generate(
 
 def _check(records: ReplyRecords, watch: Watch) -> None:
     if watch.stopped:
-        raise _Stopped(watch.stopped_as or RunStatus.CANCELLED)
+        raise _Stopped(watch.stopped_as or RunStatus.CANCELLED, watch.error)
     expires_at = records.run.expires_at
     if expires_at is not None and timezone.now() >= expires_at:
         raise _Stopped(RunStatus.EXPIRED)

@@ -2,7 +2,8 @@
 Liveness of runs being executed in this process. One background thread per process, whatever the
 number of runs: it renews their `heartbeat_at` (so the sweeper can tell a dead executor from a slow
 model) and notices when a run was cancelled, expired or deleted elsewhere, so that the executor
-stops generating within a poll interval.
+stops generating within a poll interval. A process that is shutting down stops its runs here too
+(`runs_interrupt`).
 """
 
 import logging
@@ -15,6 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from ..exceptions import ConversationError, RunInterrupted
 from ..models import Run, RunStatus
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ class Watch:
     def __init__(self, run_pk: int) -> None:
         self.run_pk = run_pk
         self.stopped_as: str | None = None  # the status the run was moved to, or RUN_DELETED
+        self.error: ConversationError | None = None  # why, when this process stopped it
         self.seen = False  # a run is only taken for deleted once the poll has seen it
         self._event = threading.Event()
 
@@ -35,8 +38,9 @@ class Watch:
     def stopped(self) -> bool:
         return self._event.is_set()
 
-    def stop(self, status: str) -> None:
+    def stop(self, status: str, error: ConversationError | None = None) -> None:
         self.stopped_as = status
+        self.error = error
         self._event.set()
 
 
@@ -45,9 +49,12 @@ class _Watcher:
         self._lock = threading.Lock()
         self._watches: dict[int, Watch] = {}
         self._thread: threading.Thread | None = None
+        self._interrupted: ConversationError | None = None
 
     def add(self, watch: Watch) -> None:
         with self._lock:
+            if self._interrupted is not None:
+                watch.stop(RunStatus.FAILED, self._interrupted)
             self._watches[watch.run_pk] = watch
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="run-liveness", daemon=True)
@@ -57,6 +64,14 @@ class _Watcher:
         with self._lock:
             if self._watches.get(watch.run_pk) is watch:
                 del self._watches[watch.run_pk]
+
+    def interrupt(self, error: ConversationError) -> int:
+        with self._lock:
+            self._interrupted = error
+            running = [watch for watch in self._watches.values() if not watch.stopped]
+            for watch in running:
+                watch.stop(RunStatus.FAILED, error)
+        return len(running)
 
     def _loop(self) -> None:
         last_beat = 0.0
@@ -95,6 +110,15 @@ def _notice_stops(watches: dict[int, Watch]) -> None:
 
 
 _watcher = _Watcher()
+
+
+def runs_interrupt() -> int:
+    """
+    Stop every run executing in this process, and any that starts here after: each ends `failed`
+    (server_shutdown) at the model's next piece, its text so far saved and its stream closed with
+    its last events. For a process that is shutting down; how many runs were stopped.
+    """
+    return _watcher.interrupt(RunInterrupted())
 
 
 @contextmanager

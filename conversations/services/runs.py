@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -21,7 +21,14 @@ from django.utils import timezone
 from assistant_proxy.conf import provider_settings
 from assistant_proxy.exceptions import ProviderError, ProviderNotConfigured
 
-from ..exceptions import RunNotCancellable, RunsInFlightLimited, ThreadBusy, ToolOutputsRejected
+from ..exceptions import (
+    ConversationError,
+    RunNotCancellable,
+    RunsInFlightLimited,
+    TaskQueueUnavailable,
+    ThreadBusy,
+    ToolOutputsRejected,
+)
 from ..selectors import Owner
 from ..models import ACTIVE_RUN_STATUSES, Assistant, Run, RunStatus, RunStep, RunStepStatus, RunStepType, Thread
 from .history import thread_conversation_forget
@@ -181,7 +188,7 @@ def run_submit_tool_outputs(
     return locked
 
 
-def run_fail(*, run: Run, error: ProviderError) -> Run:
+def run_fail(*, run: Run, error: ProviderError | ConversationError) -> Run:
     run.status = RunStatus.FAILED
     run.failed_at = timezone.now()
     run.last_error = {"code": error.code, "message": error.message}
@@ -269,4 +276,12 @@ def _run_fields(assistant: Assistant, options: RunOptions) -> dict[str, Any]:
 def _enqueue(run: Run) -> None:
     from ..tasks import run_execute_task
 
-    run_execute_task.enqueue(run_pk=run.pk)
+    try:
+        run_execute_task.enqueue(run_pk=run.pk)
+    except DatabaseError:
+        raise  # the database queue's failure: answered as the database's (503 database_unavailable)
+    except Exception as cause:  # noqa: BLE001  (whatever the queue's client raises, e.g. Redis down)
+        # Saved queued, the run would hold its thread until it expired with no worker to take it.
+        error = TaskQueueUnavailable()
+        run_fail(run=run, error=error)
+        raise error from cause

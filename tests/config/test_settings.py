@@ -66,6 +66,28 @@ def test_unknown_assistant_id_is_a_start_up_error(db, settings):
     assert not [e for e in checks.run_checks(databases=["default"]) if e.level >= checks.ERROR]
 
 
+def test_runs_queued_in_redis_without_a_redis_url_is_a_start_up_error():
+    def check(**env: str) -> subprocess.CompletedProcess:
+        environment = {**os.environ, "DEBUG": "true", "DJANGO_SETTINGS_MODULE": "config.settings.base", **env}
+        return subprocess.run(
+            [sys.executable, "manage.py", "check"], cwd=ROOT, env=environment, capture_output=True, text=True
+        )
+
+    missing = check(TASKS_BACKEND="rq", REDIS_URL="")
+
+    assert missing.returncode != 0
+    errors = missing.stderr.split("WARNINGS:")[0]
+    assert "(conversations.E002) TASKS_BACKEND is 'rq', but REDIS_URL is empty" in errors
+    assert errors.count("?: (") == 1  # that one error, not RQ's own about its queues
+    assert check(TASKS_BACKEND="rq", REDIS_URL="redis://127.0.0.1:6379/12").returncode == 0
+
+
+def test_an_unknown_task_backend_is_a_start_up_error():
+    result = _settings_import(DEBUG="true", TASKS_BACKEND="celery")
+    assert result.returncode != 0
+    assert "TASKS_BACKEND must be database or rq, not 'celery'" in result.stderr
+
+
 def test_unknown_engine_is_a_start_up_error(settings):
     settings.LLM_ENGINE = "completions"
     errors = checks.run_checks()

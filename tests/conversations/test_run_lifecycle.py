@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from conversations.models import Message, Run, RunStatus, RunStep, Thread
 from tests.fake_provider import Reply
@@ -193,3 +194,25 @@ def test_deleting_a_thread_with_a_waiting_run_is_clean(api, thread_id, fake_prov
 
     assert api.delete(f"/api/v1/threads/{thread_id}").status_code == 200
     assert not Thread.objects.exists() and not Run.objects.exists()
+
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_run_that_cannot_be_queued_fails_at_once_and_frees_its_thread(settings):
+    # Runs queued in Redis, and no Redis answering. A transactional test: the run is handed to the
+    # queue when the request's transaction commits, inside the request, as in production.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0"}}
+    api = APIClient()
+    body = {"messages": [{"role": "user", "content": "Busiest screen?"}]}
+    thread_id = api.post("/api/v1/threads", body, format="json").json()["id"]
+
+    response = api.post(f"/api/v1/threads/{thread_id}/runs")
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "queue_unavailable"
+    run = api.get(f"/api/v1/threads/{thread_id}/runs").json()["data"][0]
+    assert run["status"] == "failed"
+    assert run["last_error"]["code"] == "queue_unavailable"
+    again = {"role": "user", "content": "Again?"}
+    assert api.post(f"/api/v1/threads/{thread_id}/messages", again, format="json").status_code == 200
