@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from conversations.serializers.fields import MetadataField, StrictCharField, UnixTimestampField
-from conversations.serializers.objects import ConstantField
+from conversations.serializers.objects import ConstantField, OutputSerializer
 from conversations.serializers.requests import (
     ChatRequestSerializer,
     MessageCreateSerializer,
@@ -48,7 +48,7 @@ class UploadTablesField(serializers.JSONField):
     """Named arrays of records; checked table by table when ingested (not record by record here)."""
 
 
-class DatasetSerializer(serializers.Serializer):
+class DatasetSerializer(OutputSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     object = ConstantField("dataset")
     created_at = UnixTimestampField()

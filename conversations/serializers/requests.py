@@ -18,6 +18,7 @@ from .fields import (
     StrictRegexField,
     UnixTimestampField,
 )
+from .objects import OutputSerializer
 
 
 class FunctionSerializer(serializers.Serializer):
@@ -229,7 +230,7 @@ class ChatRequestSerializer(serializers.Serializer):
         return message
 
 
-class ChatResponseSerializer(serializers.Serializer):
+class ChatResponseSerializer(OutputSerializer):
     """The chat's answer, made from the assistant's reply message."""
 
     message = serializers.CharField(source="text", help_text="The assistant's reply.")
