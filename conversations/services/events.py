@@ -3,10 +3,13 @@ The events a run emits as it goes, named and shaped as OpenAI's Assistants strea
 executor yields them; the streaming endpoints serialize them as they come and the worker drops them.
 """
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
 from assistant_proxy.exceptions import ProviderError
+
+from ..models import Run, RunStatus
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,18 @@ RUN_ENDING_EVENTS = frozenset(
         "thread.run.requires_action",
     }
 )
+
+
+def run_announced(run: Run) -> Run:
+    """
+    The run as a stream announces it (thread.run.created, thread.run.queued): queued, not yet
+    started. A streamed run is saved already in_progress, since the request that created it
+    executes it at once; its stream still shows the states OpenAI's does, in order.
+    """
+    announced = copy.copy(run)
+    announced.status = RunStatus.QUEUED
+    announced.started_at = None
+    return announced
 
 
 def message_text_delta(*, message_id: str, text: str) -> dict[str, Any]:

@@ -185,10 +185,11 @@ def _tool_piece(records: ReplyRecords, piece: ToolCallDelta) -> Iterator[RunEven
 def run_stream_events(*, run: Run, announce: Sequence[RunEvent]) -> Iterator[RunEvent]:
     """
     The events of a run created (or resumed) to be streamed by the caller: the `announce` events
-    (thread.created, thread.run.created, thread.run.queued), then its execution in this process.
+    (thread.created, thread.run.created, thread.run.queued), then its execution in this process. A
+    run saved already claimed (in_progress) runs as it is; a queued one is claimed first.
     """
     yield from announce
-    claimed = run_claim(run_pk=run.pk)
+    claimed = run if run.status == RunStatus.IN_PROGRESS else run_claim(run_pk=run.pk)
     if claimed is None:  # cancelled or expired before it could start
         run.refresh_from_db()
         yield RunEvent(f"thread.run.{run.status}", run)

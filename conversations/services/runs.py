@@ -74,8 +74,8 @@ def run_create(
     """
     Save a queued run (and its additional messages) and, with `enqueue`, hand it to the worker once
     committed; without, the caller executes it (streaming, the seed's chat). `claimed` saves it
-    already in_progress, for a caller that executes it at once and announces no `queued` state
-    (the chat), saving a claim's round trip. Without a configured provider the run is saved as
+    already in_progress, for a caller that executes it at once (a stream, the chat), saving a
+    claim's round trip. Without a configured provider the run is saved as
     failed and ProviderNotConfigured raised.
     """
     configured = provider_settings().configured
@@ -102,11 +102,15 @@ def thread_run_create(
     messages: Sequence[NewMessage] = (),
     datasets: Sequence[Any] = (),
     enqueue: bool = True,
+    claimed: bool = False,
 ) -> Run:
-    """Create a thread with its first messages (and datasets) and start a run on it, in one transaction."""
+    """
+    Create a thread with its first messages (and datasets) and start a run on it, in one
+    transaction; `enqueue` and `claimed` as for `run_create`.
+    """
     with transaction.atomic():
         thread = thread_create(owner=owner, metadata=metadata, messages=messages, datasets=datasets)
-        return run_create(thread=thread, assistant=assistant, options=options, enqueue=enqueue)
+        return run_create(thread=thread, assistant=assistant, options=options, enqueue=enqueue, claimed=claimed)
 
 
 def run_update(*, run: Run, metadata: dict[str, str]) -> Run:

@@ -27,7 +27,7 @@ from ..serializers.requests import (
     ThreadAndRunCreateSerializer,
 )
 from ..services import RunOptions
-from ..services.events import RunEvent
+from ..services.events import RunEvent, run_announced
 from ..streaming import assistant_event_stream
 from .base import PublicIdViewSet, ThreadScopedMixin, owner_of, thread_data, validated
 
@@ -106,8 +106,10 @@ class RunViewSet(ThreadScopedMixin, PublicIdViewSet):
             assistant=run_assistant(request, data),
             options=run_options(data),
             enqueue=not streamed,
+            claimed=streamed,
         )
-        announce = [RunEvent("thread.run.created", run), RunEvent("thread.run.queued", run)]
+        queued = run_announced(run)
+        announce = [RunEvent("thread.run.created", queued), RunEvent("thread.run.queued", queued)]
         return run_answer(run, streamed=streamed, announce=announce)
 
     @extend_schema(summary="Modify a run", operation_id="modifyRun", request=MetadataUpdateSerializer, examples=[examples.METADATA_UPDATE, examples.RUN])
@@ -176,11 +178,13 @@ class ThreadAndRunViewSet(viewsets.GenericViewSet):
             messages=new_thread.get("messages", []),
             datasets=thread_data(request),
             enqueue=not streamed,
+            claimed=streamed,
         )
+        queued = run_announced(run)
         announce = [
             RunEvent("thread.created", run.thread),
-            RunEvent("thread.run.created", run),
-            RunEvent("thread.run.queued", run),
+            RunEvent("thread.run.created", queued),
+            RunEvent("thread.run.queued", queued),
         ]
         return run_answer(run, streamed=streamed, announce=announce)
 
