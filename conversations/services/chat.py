@@ -35,7 +35,8 @@ def chat_reply(*, text: str, owner: Owner, thread: Thread | None = None) -> Mess
     """
     run = chat_start(text=text, owner=owner, thread=thread)
     last = reply = None
-    for last in run_events(run=run):
+    # Nobody watches this reply being written: its message is saved once, complete.
+    for last in run_events(run=run, live=False):
         if last.name in _REPLY_EVENTS:
             reply = last.data  # the message as saved, so it need not be read back
     if last is not None and last.error is not None:

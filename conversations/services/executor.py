@@ -13,7 +13,6 @@ transaction is held across the provider call.
 import logging
 from collections.abc import Generator, Iterator, Sequence
 
-from django.db import transaction
 from django.utils import timezone
 
 from assistant_proxy.client import stream
@@ -47,13 +46,14 @@ def run_execute(*, run: Run) -> None:
         pass
 
 
-def run_events(*, run: Run) -> Iterator[RunEvent]:
+def run_events(*, run: Run, live: bool = True) -> Iterator[RunEvent]:
     """
     Execute a claimed run, yielding its stream events until it ends or waits for tool outputs.
     Closing the iterator early (the client went away) ends the run `incomplete`, with the text
-    generated so far saved on an incomplete message.
+    generated so far saved on an incomplete message. Without `live`, the reply's message and steps
+    are saved when each model call ends rather than as they start (see ReplyRecords).
     """
-    records = ReplyRecords(run)
+    records = ReplyRecords(run, live=live)
     with run_watched(run=run) as watch:
         try:
             yield RunEvent("thread.run.in_progress", run)
@@ -141,8 +141,7 @@ def _check(records: ReplyRecords, watch: Watch) -> None:
 
 
 def _message_start(records: ReplyRecords) -> Iterator[RunEvent]:
-    with transaction.atomic():
-        step, message = records.start_message()
+    step, message = records.start_message()
     yield RunEvent("thread.run.step.created", step)
     yield RunEvent("thread.run.step.in_progress", step)
     yield RunEvent("thread.message.created", message)

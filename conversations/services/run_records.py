@@ -71,10 +71,15 @@ class ReplyRecords:
     The message and steps of one model call, and what has streamed in so far. `provenance` is the
     run's (the queries and charts of its analysis so far), kept on the messages the calls write;
     `tool_outputs` holds the outputs of calls the server ran itself.
+
+    `live` records are saved as they start, so that a client reading the thread meanwhile sees them
+    in progress, as OpenAI shows them. Otherwise (the one-call chat, whose caller sees only the
+    end) they are saved once, when the call settles.
     """
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, *, live: bool = True) -> None:
         self.run = run
+        self.live = live
         self.provenance: list[dict[str, Any]] = run.provenance
         self.next_call()
 
@@ -88,7 +93,8 @@ class ReplyRecords:
         self._calls: dict[int, dict[str, Any]] = {}
 
     def start_message(self) -> tuple[RunStep, Message]:
-        self.message = Message.objects.create(
+        """The call's message and its message_creation step (saved together when `live`)."""
+        self.message = Message(
             thread=self.run.thread,
             role=MessageRole.ASSISTANT,
             content=[],
@@ -96,7 +102,7 @@ class ReplyRecords:
             assistant=self.run.assistant,
             run=self.run,
         )
-        self.message_step = RunStep.objects.create(
+        self.message_step = RunStep(
             run=self.run,
             type=RunStepType.MESSAGE_CREATION,
             step_details={
@@ -104,14 +110,20 @@ class ReplyRecords:
                 "message_creation": {"message_id": self.message.public_id},
             },
         )
+        if self.live:
+            with transaction.atomic():
+                self.message.save(force_insert=True)
+                self.message_step.save(force_insert=True)
         return self.message_step, self.message
 
     def start_tool_step(self) -> RunStep:
-        self.tool_step = RunStep.objects.create(
+        self.tool_step = RunStep(
             run=self.run,
             type=RunStepType.TOOL_CALLS,
             step_details={"type": "tool_calls", "tool_calls": []},
         )
+        if self.live:
+            self.tool_step.save(force_insert=True)
         return self.tool_step
 
     def add_tool_piece(self, piece: ToolCallDelta) -> None:
@@ -142,23 +154,29 @@ class ReplyRecords:
 
 
 def run_settle(records: ReplyRecords, outcome: Outcome) -> list[RunEvent]:
-    """Save how the call ended on its message, steps and run; the events that say so, in order."""
+    """
+    Save how the call ended on its message, steps and run; the events that say so, in order. The
+    run ends as `outcome` says only if it is still in_progress: a run being cancelled ends
+    cancelled, and one ended elsewhere meanwhile (the sweeper, a deleted thread) keeps that end.
+    """
     run = records.run
+    answered = records.tool_outputs
     with transaction.atomic():
-        current = Run.objects.select_for_update().filter(pk=run.pk).values_list("status", flat=True)
-        status = current.first()
-        if status is None:  # the thread was deleted meanwhile: nothing is left to settle
-            return []
-        ended_elsewhere = status not in (RunStatus.IN_PROGRESS, RunStatus.CANCELLING)
-        if ended_elsewhere:
-            run.refresh_from_db()
-            outcome = Outcome(status)
-        elif status == RunStatus.CANCELLING:
-            outcome = Outcome(RunStatus.CANCELLED)
         now = timezone.now()
+        # The common case is one conditional UPDATE; only a run that is no longer in_progress is
+        # locked and read to see what became of it.
+        if not _run_end(run, outcome, now, answered=answered, was=RunStatus.IN_PROGRESS):
+            current = Run.objects.select_for_update().filter(pk=run.pk).values_list("status", flat=True)
+            status = current.first()
+            if status is None:  # the thread was deleted meanwhile: nothing is left to settle
+                return []
+            if status == RunStatus.CANCELLING:
+                outcome = Outcome(RunStatus.CANCELLED)
+                _run_end(run, outcome, now, answered=answered, was=RunStatus.CANCELLING)
+            else:
+                run.refresh_from_db()
+                outcome = Outcome(status)
         events = _settle_records(records, outcome, now)
-        if not ended_elsewhere:
-            _settle_run(run, outcome, now, answered=records.tool_outputs)
         events.append(RunEvent(f"thread.run.{run.status}", run, error=outcome.error))
     if outcome.status in (RunStatus.COMPLETED, RunStatus.REQUIRES_ACTION) or outcome.completion:
         thread_conversation_synced(thread=run.thread)
@@ -177,8 +195,10 @@ def run_call_settle(records: ReplyRecords, completion: Completion) -> list[RunEv
     run = records.run
     with transaction.atomic():
         events = _settle_records(records, Outcome(RunStatus.REQUIRES_ACTION, completion=completion), timezone.now())
-        _add_usage(run, completion)
-        run.save(update_fields=["prompt_tokens", "completion_tokens", "provider_response_id", "provenance"])
+        usage = _usage_added(run, completion)
+        for name, value in usage.items():
+            setattr(run, name, value)
+        run.save(update_fields=[*usage, "provenance"])
     thread_conversation_synced(thread=run.thread)
     step = records.tool_step
     step.status = RunStepStatus.COMPLETED
@@ -203,7 +223,8 @@ def _settle_records(records: ReplyRecords, outcome: Outcome, now: datetime) -> l
         if step is records.tool_step:
             step.step_details = {"type": "tool_calls", "tool_calls": records.tool_calls(completion)}
         if step is records.tool_step and outcome.status == RunStatus.REQUIRES_ACTION:
-            step.save()  # stays in_progress until the outputs are submitted
+            # Stays in_progress until the outputs are submitted.
+            _save(step, ["step_details", "prompt_tokens", "completion_tokens"])
             continue
         _step_end(step, outcome, now)
         events.append(RunEvent(f"thread.run.step.{step.status}", step))
@@ -228,8 +249,39 @@ def _settle_message(records: ReplyRecords, outcome: Outcome, now: datetime) -> R
     if outcome.completion is not None:
         message.provider_item_id = outcome.completion.output_item_id
     message.provenance = list(records.provenance)
-    message.save()
+    _save(message, _MESSAGE_SETTLED_FIELDS)
     return RunEvent(f"thread.message.{message.status}", message)
+
+
+_MESSAGE_SETTLED_FIELDS = [
+    "content",
+    "text",
+    "status",
+    "completed_at",
+    "incomplete_at",
+    "incomplete_details",
+    "provider_item_id",
+    "provenance",
+]
+_STEP_SETTLED_FIELDS = [
+    "status",
+    "step_details",
+    "prompt_tokens",
+    "completion_tokens",
+    "last_error",
+    "completed_at",
+    "failed_at",
+    "cancelled_at",
+    "expired_at",
+]
+
+
+def _save(record: Message | RunStep, fields: list[str]) -> None:
+    """Insert a record not saved yet (not `live`); otherwise update only what settling changes."""
+    if record._state.adding:
+        record.save(force_insert=True)
+    else:
+        record.save(update_fields=fields)
 
 
 def _step_end(step: RunStep, outcome: Outcome, now: datetime) -> None:
@@ -246,36 +298,46 @@ def _step_end(step: RunStep, outcome: Outcome, now: datetime) -> None:
         setattr(step, timestamp, now)
         if outcome.error is not None:
             step.last_error = {"code": outcome.error.code, "message": outcome.error.message}
-    step.save()
+    _save(step, _STEP_SETTLED_FIELDS)
 
 
-def _add_usage(run: Run, completion: Completion) -> None:
-    run.prompt_tokens = (run.prompt_tokens or 0) + completion.usage.prompt_tokens
-    run.completion_tokens = (run.completion_tokens or 0) + completion.usage.completion_tokens
-    run.provider_response_id = completion.response_id
+def _usage_added(run: Run, completion: Completion) -> dict[str, Any]:
+    """The run's usage with this call's added, and the provider's id of the call's response."""
+    return {
+        "prompt_tokens": (run.prompt_tokens or 0) + completion.usage.prompt_tokens,
+        "completion_tokens": (run.completion_tokens or 0) + completion.usage.completion_tokens,
+        "provider_response_id": completion.response_id,
+    }
 
 
-def _settle_run(run: Run, outcome: Outcome, now: datetime, *, answered: dict[str, str]) -> None:
-    """`answered`: tool calls the server ran itself, left out of the required action."""
-    run.status = outcome.status
+def _run_end(run: Run, outcome: Outcome, now: datetime, *, answered: dict[str, str], was: str) -> bool:
+    """
+    End the run as `outcome` says, if its status is still `was`; whether it was. `answered`: tool
+    calls the server ran itself, left out of the required action.
+    """
+    changes: dict[str, Any] = {"status": outcome.status, "provenance": run.provenance}
     completion = outcome.completion
     if completion is not None:
-        _add_usage(run, completion)
+        changes.update(_usage_added(run, completion))
     if outcome.status == RunStatus.REQUIRES_ACTION:
         calls = [
             {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
             for c in completion.tool_calls
             if c.id not in answered
         ]
-        run.required_action = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": calls}}
+        changes["required_action"] = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": calls}}
     elif outcome.status in (RunStatus.COMPLETED, RunStatus.INCOMPLETE):
-        run.completed_at = now
-        run.incomplete_details = {"reason": outcome.reason} if outcome.reason else None
+        changes["completed_at"] = now
+        changes["incomplete_details"] = {"reason": outcome.reason} if outcome.reason else None
     elif outcome.status == RunStatus.FAILED:
-        run.failed_at = now
-        run.last_error = {"code": outcome.error.code, "message": outcome.error.message}
+        changes["failed_at"] = now
+        changes["last_error"] = {"code": outcome.error.code, "message": outcome.error.message}
     elif outcome.status == RunStatus.CANCELLED:
-        run.cancelled_at = now
+        changes["cancelled_at"] = now
     elif outcome.status == RunStatus.EXPIRED:
-        run.last_error = EXPIRED_ERROR
-    run.save()
+        changes["last_error"] = EXPIRED_ERROR
+    if not Run.objects.filter(pk=run.pk, status=was).update(**changes):
+        return False
+    for name, value in changes.items():
+        setattr(run, name, value)
+    return True

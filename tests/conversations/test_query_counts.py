@@ -126,7 +126,7 @@ def test_answering_costs_the_same_queries_however_long_the_thread(api, django_as
     )
     api.post("/api/v1/chat", {"message": "warm-up", "thread_id": thread.public_id}, format="json")
 
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(18):
         response = api.post("/api/v1/chat", {"message": "And now?", "thread_id": thread.public_id}, format="json")
 
     assert response.status_code == 200

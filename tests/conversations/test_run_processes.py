@@ -108,6 +108,32 @@ def test_cancel_stops_a_streaming_run_within_a_second(base, fake_provider):
     assert requests.post(f"{base}/threads/{thread_id}/runs", timeout=30).status_code == 200
 
 
+def test_a_chat_cancelled_mid_reply_saves_its_text_so_far_once(base, fake_provider):
+    fake_provider.script(Reply(text=SLOW_REPLY, chunk=6, delay=0.02))
+    thread_id = new_thread(base)
+
+    with ThreadPoolExecutor(1) as pool:
+        asked = pool.submit(
+            requests.post, f"{base}/chat", json={"message": "And by hour?", "thread_id": thread_id}, timeout=30
+        )
+        run = wait_for(lambda: Run.objects.filter(thread__public_id=thread_id).first())
+        wait_for(lambda: fake_provider.model_requests())
+        time.sleep(0.3)  # part of the reply has streamed in
+        # Nobody watches a chat's reply being written: its message is saved once, when it ends.
+        assert not Message.objects.filter(role="assistant").exists()
+        requests.post(f"{base}/threads/{thread_id}/runs/{run.public_id}/cancel", timeout=10)
+        answer = asked.result(timeout=10)
+
+    message = Message.objects.get(role="assistant")
+    assert message.status == "incomplete" and message.incomplete_details == {"reason": "run_cancelled"}
+    assert 0 < len(message.text) < len(SLOW_REPLY) and SLOW_REPLY.startswith(message.text)
+    assert answer.status_code == 200 and answer.json()["message"] == message.text
+    run.refresh_from_db()
+    assert run.status == "cancelled"
+    (step,) = run.steps.all()
+    assert step.status == "cancelled" and step.step_details["message_creation"]["message_id"] == message.public_id
+
+
 def test_a_client_that_hangs_up_mid_stream_leaves_its_partial_reply_saved(base, fake_provider):
     fake_provider.script(Reply(text=SLOW_REPLY, chunk=6, delay=0.02))
     thread_id = new_thread(base)
