@@ -115,14 +115,15 @@ class ChatView(APIView):
         thread_id = data.get("thread_id")
         owner = owner_of(request)
         thread = request_thread(request, thread_id) if thread_id else None
-        if datasets := thread_data(request):
+        datasets = thread_data(request)
+        if thread is not None and datasets:
             # Kept by the thread before its run starts, so that the run can analyse them.
-            thread = thread or services.thread_create(owner=owner)
             thread_datasets_add(thread=thread, datasets=datasets)
+        question = {"text": data["message"], "owner": owner, "thread": thread, "datasets": datasets}
         if data.get("stream"):
-            run = services.chat_start(text=data["message"], owner=owner, thread=thread)
+            run = services.chat_start(**question)
             return chat_event_stream(run.thread, services.run_events(run=run))
-        reply = services.chat_reply(text=data["message"], owner=owner, thread=thread)
+        reply = services.chat_reply(**question)
         return Response(ChatResponseSerializer(reply).data)
 
 

@@ -1,39 +1,51 @@
 """The seed's one-call chat: save the question, answer it (streamed or not), return the reply."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from ..exceptions import RunEndedWithoutReply
 from ..models import Message, MessageRole, Run, Thread
 from ..selectors import Owner, assistant_default
 from .executor import run_events
 from .messages import NewMessage, text_content
-from .runs import RunOptions, run_create
-from .threads import thread_create
+from .runs import RunOptions, run_create, thread_run_create
 
 _REPLY_EVENTS = frozenset({"thread.message.completed", "thread.message.incomplete"})
 
 
-def chat_start(*, text: str, owner: Owner, thread: Thread | None = None) -> Run:
+def chat_start(*, text: str, owner: Owner, thread: Thread | None = None, datasets: Sequence[Any] = ()) -> Run:
     """
-    Add the user's message to the thread (a new one when none is given) and start the default
-    assistant on it, claimed for the caller to execute with `run_events`. The chat has no way to
-    return tool outputs, so the run offers the model no client functions.
+    Add the user's message to the thread (a new one, with `datasets`, when none is given) and
+    start the default assistant on it, claimed for the caller to execute with `run_events`. The
+    chat has no way to return tool outputs, so the run offers the model no client functions.
     """
-    thread = thread or thread_create(owner=owner)
     question = NewMessage(role=MessageRole.USER, content=text_content(text))
+    assistant = assistant_default(owner=owner)
+    if thread is None:
+        return thread_run_create(
+            owner=owner,
+            assistant=assistant,
+            options=RunOptions(tools=[]),
+            messages=[question],
+            datasets=datasets,
+            enqueue=False,
+            claimed=True,
+        )
     return run_create(
         thread=thread,
-        assistant=assistant_default(owner=owner),
+        assistant=assistant,
         options=RunOptions(additional_messages=[question], tools=[]),
         enqueue=False,
         claimed=True,
     )
 
 
-def chat_reply(*, text: str, owner: Owner, thread: Thread | None = None) -> Message:
+def chat_reply(*, text: str, owner: Owner, thread: Thread | None = None, datasets: Sequence[Any] = ()) -> Message:
     """
     Answer synchronously and return the assistant's message. The user's message stays saved when
     the provider fails; the failure is recorded on the run and raised.
     """
-    run = chat_start(text=text, owner=owner, thread=thread)
+    run = chat_start(text=text, owner=owner, thread=thread, datasets=datasets)
     last = reply = None
     # Nobody watches this reply being written: its message is saved once, complete.
     for last in run_events(run=run, live=False):

@@ -76,6 +76,11 @@ def thread_lock_idle(*, thread: Thread, adding: str) -> Thread:
 TITLE_MAX_CHARACTERS = 80
 
 
+def thread_title_of(messages: Sequence[tuple[str, str]]) -> str:
+    """The title of a thread whose first messages are these (role, text) pairs: its first question's."""
+    return thread_title_from(next((text for role, text in messages if role == MessageRole.USER and text.strip()), ""))
+
+
 def thread_title_from(question: str) -> str:
     """A thread's title from its first question: the first line, cut at a word near 80 characters."""
     line = " ".join(question.strip().splitlines()[0].split()) if question.strip() else ""
@@ -106,8 +111,7 @@ def messages_save(*, thread: Thread, messages: Sequence[NewMessage], **extra: An
 
 
 def _thread_title_set(*, thread: Thread, messages: Sequence[Message]) -> None:
-    question = next((m.text for m in messages if m.role == MessageRole.USER and m.text.strip()), "")
-    if title := thread_title_from(question):
+    if title := thread_title_of([(m.role, m.text) for m in messages]):
         # Only if still untitled: a title edited in the admin is never overwritten.
         Thread.objects.filter(pk=thread.pk, title="").update(title=title)
         thread.title = title

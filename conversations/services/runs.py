@@ -75,21 +75,33 @@ def run_create(
     Save a queued run (and its additional messages) and, with `enqueue`, hand it to the worker once
     committed; without, the caller executes it (streaming, the seed's chat). `claimed` saves it
     already in_progress, for a caller that executes it at once (a stream, the chat), saving a
-    claim's round trip. Without a configured provider the run is saved as
-    failed and ProviderNotConfigured raised.
+    claim's round trip. Without a configured provider the run is saved as failed (its messages
+    kept) and ProviderNotConfigured raised.
     """
-    configured = provider_settings().configured
-    with transaction.atomic():
-        thread_lock_idle(thread=thread, adding="runs")
+    return _started(_run_start(thread, assistant, options, enqueue=enqueue, claimed=claimed, new_thread=False))
+
+
+def _run_start(
+    thread: Thread, assistant: Assistant, options: RunOptions, *, enqueue: bool, claimed: bool, new_thread: bool
+) -> Run:
+    """`run_create`; a `new_thread`, made in the caller's transaction, has no run to lock out or wait for."""
+    # A new thread's run fails or lands with the thread: no savepoint. Otherwise a refusal (the
+    # thread is busy) leaves a caller's transaction usable.
+    with transaction.atomic(savepoint=not new_thread):
+        if not new_thread:
+            thread_lock_idle(thread=thread, adding="runs")
         _check_runs_in_flight(thread)
         messages_save(thread=thread, messages=options.additional_messages)
-        run = _run_insert(thread, assistant, options, claimed=claimed and configured)
-        if enqueue and configured:
+        run = _run_insert(thread, assistant, options, claimed=claimed, contended=not new_thread)
+        if enqueue and run.status == RunStatus.QUEUED:
             transaction.on_commit(lambda: _enqueue(run))
-    if not configured:
-        error = ProviderNotConfigured()
-        run_fail(run=run, error=error)
-        raise error
+    return run
+
+
+def _started(run: Run) -> Run:
+    """The run, once its transaction has landed; a run that could not start is raised as why."""
+    if run.status == RunStatus.FAILED:
+        raise ProviderNotConfigured()
     return run
 
 
@@ -110,7 +122,8 @@ def thread_run_create(
     """
     with transaction.atomic():
         thread = thread_create(owner=owner, metadata=metadata, messages=messages, datasets=datasets)
-        return run_create(thread=thread, assistant=assistant, options=options, enqueue=enqueue, claimed=claimed)
+        run = _run_start(thread, assistant, options, enqueue=enqueue, claimed=claimed, new_thread=True)
+    return _started(run)
 
 
 def run_update(*, run: Run, metadata: dict[str, str]) -> Run:
@@ -236,10 +249,23 @@ def _check_runs_in_flight(thread: Thread) -> None:
         )
 
 
-def _run_insert(thread: Thread, assistant: Assistant, options: RunOptions, *, claimed: bool) -> Run:
+def _run_insert(thread: Thread, assistant: Assistant, options: RunOptions, *, claimed: bool, contended: bool) -> Run:
+    """
+    The run's row: queued, or in_progress when `claimed`, or failed at once without a configured
+    provider. `contended`: other requests may be starting runs on the same thread.
+    """
     fields = _run_fields(assistant, options)
-    if claimed:
+    if not provider_settings().configured:
+        error = ProviderNotConfigured()
+        fields.update(
+            status=RunStatus.FAILED,
+            failed_at=fields["created_at"],
+            last_error={"code": error.code, "message": error.message},
+        )
+    elif claimed:
         fields.update(status=RunStatus.IN_PROGRESS, started_at=fields["created_at"], heartbeat_at=fields["created_at"])
+    if not contended:
+        return Run.objects.create(thread=thread, assistant=assistant, **fields)
     try:
         with transaction.atomic():
             return Run.objects.create(thread=thread, assistant=assistant, **fields)

@@ -7,10 +7,10 @@ from django.db import transaction
 
 from ..models import Thread
 from ..selectors import Owner
-from .messages import NewMessage, messages_save
+from .messages import NewMessage, content_text, messages_save, thread_title_of
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside a caller's transaction, it fails or lands with it
 def thread_create(
     *,
     owner: Owner,
@@ -19,7 +19,8 @@ def thread_create(
     datasets: Sequence[Any] = (),
 ) -> Thread:
     """A thread with its first messages and the datasets (datasets.Dataset) its runs analyse."""
-    thread = Thread.objects.create(owner=owner, metadata=metadata or {})
+    title = thread_title_of([(m.role, content_text(m.content)) for m in messages])
+    thread = Thread.objects.create(owner=owner, metadata=metadata or {}, title=title)
     messages_save(thread=thread, messages=messages)
     if datasets:
         thread.datasets.add(*datasets)

@@ -127,6 +127,21 @@ def test_without_api_key_run_create_is_503_and_the_run_records_why(api, settings
     assert Message.objects.get().text == "q"
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_without_api_key_thread_and_run_is_503_and_keeps_the_thread(api, settings, stream):
+    settings.OPENAI_API_KEY = ""
+    body = {"thread": {"messages": [{"role": "user", "content": "Top screen?"}]}, "stream": stream}
+
+    response = api.post("/api/v1/threads/runs", body, format="json")
+
+    assert response.status_code == 503
+    assert _error(response)["code"] == "provider_not_configured"
+    run = Run.objects.get()
+    assert run.status == RunStatus.FAILED and run.last_error["code"] == "provider_not_configured"
+    assert run.thread.title == "Top screen?"
+    assert Message.objects.get(thread=run.thread).text == "Top screen?"
+
+
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "status"),
     [
