@@ -24,8 +24,15 @@ from .values import new_call_id, sampling
 
 
 def open_stream(client: Any, request: CompletionRequest) -> Any:
-    """The streamed completion, raw: a context manager whose response yields the chunk lines."""
-    return client.chat.completions.with_streaming_response.create(stream=True, **request_params(request))
+    """
+    The streamed completion, raw: a context manager whose response yields the chunk lines. The
+    parameters go as `extra_body` (see `client.py`); the SDK's signature requires `messages`, so it
+    is given empty there and the real ones in `extra_body`, which takes precedence.
+    """
+    params = request_params(request)
+    return client.chat.completions.with_streaming_response.create(
+        model=params.pop("model"), messages=[], stream=True, extra_body=params
+    )
 
 
 def request_params(request: CompletionRequest) -> dict[str, Any]:

@@ -5,6 +5,9 @@ and turns the SDK's errors into this package's exceptions. The engines (`respons
 
 The stream is read as the provider's own JSON (the SDK's raw streaming response, decoded here):
 building the SDK's typed model of every event cost more than everything else a reply's stream does.
+Likewise the engines send their parameters, plain JSON already, as the SDK's `extra_body`: the SDK
+walks typed parameters against its TypedDicts item by item, which grew with the history (a call with
+20 messages: 5.0 ms, 1.3 ms as extra_body). The SDK still sends, retries and raises status errors.
 """
 
 import functools

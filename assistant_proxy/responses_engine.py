@@ -27,8 +27,12 @@ MIN_OUTPUT_TOKENS = 16
 
 
 def open_stream(client: Any, request: CompletionRequest) -> Any:
-    """The streamed response, raw: a context manager whose response yields the event lines."""
-    return client.responses.with_streaming_response.create(stream=True, **request_params(request))
+    """
+    The streamed response, raw: a context manager whose response yields the event lines. The
+    parameters go as `extra_body` (see `client.py`).
+    """
+    params = request_params(request)
+    return client.responses.with_streaming_response.create(model=params.pop("model"), stream=True, extra_body=params)
 
 
 def request_params(request: CompletionRequest) -> dict[str, Any]:
