@@ -14,7 +14,6 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from django.db import connection
 from django.http import StreamingHttpResponse
 
 from config.exceptions import error_body
@@ -23,6 +22,7 @@ from .models import Message, Run, RunStep, Thread
 from .serializers.objects import MessageSerializer, RunSerializer, RunStepSerializer, ThreadSerializer
 from .serializers.requests import ChatResponseSerializer
 from .services.events import RunEvent
+from .services.executor import connection_release
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def _event_stream(
     except BaseException:
         events.close()
         raise
-    _release_connection()
+    connection_release()  # the rest of the reply may be long in coming
     response = StreamingHttpResponse(
         _body(head, events, encode, closing or []), content_type="text/event-stream"
     )
@@ -123,16 +123,6 @@ def _body(
         yield sse("error", error_body("The server failed while streaming.", status=500))
     finally:
         events.close()  # a client that went away: the executor saves what it has
-
-
-def _release_connection() -> None:
-    """
-    Give the database connection back while the stream waits on the provider: without persistent
-    connections, each open stream would otherwise hold one of PostgreSQL's `max_connections` until
-    its end. The run settles on a connection opened again then.
-    """
-    if connection.settings_dict["CONN_MAX_AGE"] == 0 and not connection.in_atomic_block:
-        connection.close()
 
 
 def _record_data(data: Any) -> Any:

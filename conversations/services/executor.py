@@ -13,6 +13,7 @@ transaction is held across the provider call.
 import logging
 from collections.abc import Generator, Iterator, Sequence
 
+from django.db import connection
 from django.utils import timezone
 
 from assistant_proxy.client import stream
@@ -110,9 +111,21 @@ def _model_calls(records: ReplyRecords, watch: Watch) -> Generator[RunEvent, Non
     raise AssertionError("unreachable: the last call returns or raises")
 
 
+def connection_release() -> None:
+    """
+    Give the database connection back while the provider is waited on, when connections are not
+    kept (CONN_MAX_AGE=0): to PostgreSQL's pool, or closed. Otherwise every run waiting on the
+    provider, in the web server or the worker, would hold one of PostgreSQL's `max_connections` (or
+    of the pool's) for as long. The run's next write takes one again.
+    """
+    if connection.settings_dict["CONN_MAX_AGE"] == 0 and not connection.in_atomic_block:
+        connection.close()
+
+
 def _generate(
     records: ReplyRecords, watch: Watch, request: CompletionRequest
 ) -> Generator[RunEvent, None, Completion]:
+    connection_release()
     items = stream(request)
     try:
         for item in items:

@@ -41,7 +41,6 @@ def _cluster(fake_provider, *, tasks_backend: str, requests_per_minute: int = 60
         REQUIRE_API_KEY="true",
         RATE_LIMIT_REQUESTS_PER_MINUTE=str(requests_per_minute),
         RATE_LIMIT_RUNS_IN_FLIGHT="0",
-        CONN_MAX_AGE="60",
         RUN_CANCEL_POLL_SECONDS="0.1",
         WORKER_HEARTBEAT_SECONDS="1",
     )

@@ -1,5 +1,6 @@
 """Settings read from the environment: the seed's keys, and start-up errors for bad ones."""
 
+import json
 import os
 import subprocess
 import sys
@@ -128,3 +129,30 @@ def test_an_invalid_boolean_setting_is_a_start_up_error():
     result = _settings_import(DEBUG="true", REQUIRE_API_KEY="maybe")
     assert result.returncode != 0
     assert "REQUIRE_API_KEY must be true or false, not 'maybe'" in result.stderr
+
+
+def _database_settings(**env: str) -> dict:
+    environment = {k: v for k, v in os.environ.items() if k not in {"CONN_MAX_AGE", "DATABASE_POOL_SIZE"}}
+    environment.update(env, DJANGO_SETTINGS_MODULE="config.settings.base", SECRET_KEY="s" * 50)
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "db = settings.DATABASES['default']; "
+        "print(json.dumps({'age': db['CONN_MAX_AGE'], 'pool': db.get('OPTIONS', {}).get('pool')}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_connections_are_kept_on_sqlite_and_pooled_on_postgresql(tmp_path):
+    sqlite = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    postgres = "postgres://signage@127.0.0.1:5432/signage"
+
+    assert _database_settings(DATABASE_URL=sqlite, CONN_MAX_AGE="") == {"age": None, "pool": None}
+    assert _database_settings(DATABASE_URL=postgres, CONN_MAX_AGE="", DATABASE_POOL_SIZE="6") == {
+        "age": 0,
+        "pool": {"min_size": 1, "max_size": 6, "timeout": 30},
+    }
+    # Set, CONN_MAX_AGE keeps connections that long instead, without a pool.
+    assert _database_settings(DATABASE_URL=postgres, CONN_MAX_AGE="60") == {"age": 60, "pool": None}
+    assert _database_settings(DATABASE_URL=sqlite, CONN_MAX_AGE="0") == {"age": 0, "pool": None}
