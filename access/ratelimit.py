@@ -14,13 +14,22 @@ from functools import lru_cache
 from django.conf import settings
 
 WINDOW_MS = 60_000
+# The arithmetic is in whole microseconds: exact in Lua's doubles and Python's ints alike. In
+# floating-point milliseconds, (now + interval) - now could come out a hair above the window and
+# refuse the last request of a full burst (with a limit of 1, the first).
+WINDOW_US = WINDOW_MS * 1000
 
-# KEYS[1]: the bucket. ARGV: the emission interval and the window (ms). Redis's own clock, so web
+
+def _interval_us(limit: int) -> int:
+    return WINDOW_US // limit
+
+
+# KEYS[1]: the bucket. ARGV: the emission interval and the window (µs). Redis's own clock, so web
 # servers with skewed clocks share one notion of time. Returns allowed, then how far the bucket's
-# theoretical arrival time is ahead of now (ms).
+# theoretical arrival time is ahead of now (µs).
 _GCRA_SCRIPT = """
 local now_parts = redis.call('TIME')
-local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
 local interval = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
@@ -29,7 +38,7 @@ local new_tat = tat + interval
 if new_tat - now > window then
   return {0, tat - now}
 end
-redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now))
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
 return {1, new_tat - now}
 """
 
@@ -43,14 +52,15 @@ class Decision:
     retry_after_ms: int  # until the next request would be allowed (0 when allowed)
 
 
-def _decision(limit: int, allowed: bool, ahead_ms: float) -> Decision:
+def _decision(limit: int, allowed: bool, ahead_us: int) -> Decision:
     """From how far the bucket's theoretical arrival time is ahead of now, after this request."""
-    interval = WINDOW_MS / limit
+    interval = _interval_us(limit)
+    reset_ms = math.ceil(ahead_us / 1000)
     if allowed:
-        remaining = max(0, math.floor((WINDOW_MS - ahead_ms) / interval))
-        return Decision(True, limit, remaining, math.ceil(ahead_ms), 0)
-    retry = max(1, math.ceil(ahead_ms + interval - WINDOW_MS))
-    return Decision(False, limit, 0, math.ceil(ahead_ms), retry)
+        remaining = max(0, (WINDOW_US - ahead_us) // interval)
+        return Decision(True, limit, remaining, reset_ms, 0)
+    retry = max(1, math.ceil((ahead_us + interval - WINDOW_US) / 1000))
+    return Decision(False, limit, 0, reset_ms, retry)
 
 
 class MemoryLimiter:
@@ -58,15 +68,15 @@ class MemoryLimiter:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._tats: dict[str, float] = {}
+        self._tats: dict[str, int] = {}
 
     def hit(self, bucket: str, limit: int) -> Decision:
-        interval = WINDOW_MS / limit
-        now = time.monotonic() * 1000
+        interval = _interval_us(limit)
+        now = time.monotonic_ns() // 1000
         with self._lock:
             tat = max(self._tats.get(bucket, now), now)
             new_tat = tat + interval
-            if new_tat - now > WINDOW_MS:
+            if new_tat - now > WINDOW_US:
                 return _decision(limit, False, tat - now)
             self._tats[bucket] = new_tat
             if len(self._tats) > 100_000:  # forget full buckets rather than grow without end
@@ -84,9 +94,8 @@ class RedisLimiter:
         self._script = self._redis.register_script(_GCRA_SCRIPT)
 
     def hit(self, bucket: str, limit: int) -> Decision:
-        interval = WINDOW_MS / limit
-        allowed, ahead = self._script(keys=[f"ratelimit:{bucket}"], args=[interval, WINDOW_MS])
-        return _decision(limit, bool(allowed), float(ahead))
+        allowed, ahead_us = self._script(keys=[f"ratelimit:{bucket}"], args=[_interval_us(limit), WINDOW_US])
+        return _decision(limit, bool(allowed), int(ahead_us))
 
 
 @lru_cache(maxsize=4)

@@ -99,6 +99,33 @@ def test_runs_in_flight_are_limited_per_owner(alice, bob, settings):
     assert start_run(bob).status_code == 200
 
 
+# A clock reading at which, in floating-point milliseconds, (now + 60000) - now > 60000.
+AWKWARD_CLOCK_NS = 134199112520749
+
+
+@pytest.mark.parametrize("limit", [1, 7, 600])
+def test_a_full_burst_is_allowed_whatever_the_clock_reads(monkeypatch, limit):
+    monkeypatch.setattr(ratelimit.time, "monotonic_ns", lambda: AWKWARD_CLOCK_NS)
+    limiter = ratelimit.MemoryLimiter()
+
+    decisions = [limiter.hit("bucket", limit) for _ in range(limit + 1)]
+
+    assert [d.allowed for d in decisions] == [True] * limit + [False]
+    assert [d.remaining for d in decisions[:limit]] == list(range(limit - 1, -1, -1))
+    assert ratelimit.WINDOW_MS // limit <= decisions[-1].retry_after_ms <= ratelimit.WINDOW_MS // limit + 1
+
+
+def test_redis_allows_a_full_burst_and_no_more(redis_limits):
+    limiter = ratelimit.limiter()
+    bucket = f"test:{uuid.uuid4()}"
+
+    decisions = [limiter.hit(bucket, 7) for _ in range(8)]
+
+    assert [d.allowed for d in decisions] == [True] * 7 + [False]
+    assert [d.remaining for d in decisions[:7]] == [6, 5, 4, 3, 2, 1, 0]
+    assert 0 < decisions[-1].retry_after_ms <= 60_000 // 7 + 1
+
+
 def test_redis_counts_exactly_under_concurrency(redis_limits):
     limiter = ratelimit.limiter()
     bucket = f"test:{uuid.uuid4()}"
