@@ -1,10 +1,8 @@
 """Small helpers shared by the engines."""
 
-import secrets
-import string
 from typing import Any
 
-_ALPHABET = string.ascii_letters + string.digits
+from config.ids import random_id
 
 
 def sampling(
@@ -18,4 +16,4 @@ def sampling(
 
 def new_call_id() -> str:
     """A tool call id in OpenAI's shape, for servers that send calls without one."""
-    return "call_" + "".join(secrets.choice(_ALPHABET) for _ in range(24))
+    return random_id("call_")

@@ -6,39 +6,32 @@ shape (`thread_…`, `msg_…`) that is the only id the API shows. The provider'
 `resp_…`, output item ids) are mirrored beside ours.
 """
 
-import secrets
-import string
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-_ID_ALPHABET = string.ascii_letters + string.digits
-
-
-def _random_id(prefix: str) -> str:
-    """The prefix, then 24 random letters and digits, as OpenAI's ids are made."""
-    return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(24))
+from config.ids import random_id
 
 
 # Module-level functions, because migrations refer to field defaults by name.
 def new_assistant_id() -> str:
-    return _random_id("asst_")
+    return random_id("asst_")
 
 
 def new_thread_id() -> str:
-    return _random_id("thread_")
+    return random_id("thread_")
 
 
 def new_message_id() -> str:
-    return _random_id("msg_")
+    return random_id("msg_")
 
 
 def new_run_id() -> str:
-    return _random_id("run_")
+    return random_id("run_")
 
 
 def new_step_id() -> str:
-    return _random_id("step_")
+    return random_id("step_")
 
 
 def auto() -> str:

@@ -3,18 +3,15 @@ Dashboard data uploaded once and analysed many times: named tables (the seed's `
 `signages`, `viewEvents`, or CSV files), stored as Parquet files beside their inferred schema.
 """
 
-import secrets
-import string
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-_ALPHABET = string.ascii_letters + string.digits
+from config.ids import random_id
 
 
 def new_dataset_id() -> str:
-    return "ds_" + "".join(secrets.choice(_ALPHABET) for _ in range(24))
+    return random_id("ds_")
 
 
 class Dataset(models.Model):
