@@ -7,7 +7,8 @@ The server against the project's fake provider, side by side with the provider a
 - listing 20 messages of a 1,000-message thread: requests per second and server time;
 - the most concurrent open streams held without an error, and peak memory of web and worker.
 
-Usage: .venv/bin/python bench/run.py [--quick] [--worker-class gthread|asgi] [--threads N]
+Usage: .venv/bin/python bench/run.py [--quick] [--only chat,first-token,listing,streams]
+                                     [--worker-class gthread|asgi] [--workers N] [--threads N]
 Prints a table and writes bench/results/<time>.json. DATABASE_URL picks the database (default: a
 fresh SQLite file). Compare figures within one run: the machine's other load moves them all.
 """
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 QUESTION = "Which screen had the most views yesterday?"
+MEASURES = ("chat", "first-token", "listing", "streams")
 
 
 # --- Processes ---------------------------------------------------------------------------------
@@ -331,34 +333,42 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=int(os.environ.get("GUNICORN_THREADS", 128)))
     parser.add_argument("--stream-levels", default="50,100,200,300")
+    parser.add_argument("--only", default=",".join(MEASURES), help="which measures, comma-separated: " + ", ".join(MEASURES))
     args = parser.parse_args()
     total = 60 if args.quick else 300
+    only = set(args.only.split(","))
+    if not only <= set(MEASURES):
+        parser.error(f"--only takes {', '.join(MEASURES)}")
 
     with tempfile.TemporaryDirectory(prefix="signage-bench-") as work:
         fake_process, fake = start_fake(latency=0.05, pieces=20, gap=0.0)
         slow_process, slow_fake = start_fake(latency=0.05, pieces=40, gap=0.1)
         server = Server(fake_url=fake, worker_class=args.worker_class, workers=args.workers, threads=args.threads, work=Path(work))
+        results = {
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "server": {"worker_class": args.worker_class, "workers": args.workers, "threads": args.threads,
+                       "database": server.env["DATABASE_URL"].split(":", 1)[0]},
+            "provider_latency_ms": 50,
+        }
         try:
-            results = {
-                "when": datetime.now(UTC).isoformat(timespec="seconds"),
-                "server": {"worker_class": args.worker_class, "workers": args.workers, "threads": args.threads,
-                           "database": server.env["DATABASE_URL"].split(":", 1)[0]},
-                "provider_latency_ms": 50,
-                "chat_added_latency": added_latency(server, fake, total=total),
-                "run_first_token": added_first_token(server, fake, total=total // 5),
-                "message_listing": message_listing(server, seconds=5 if args.quick else 10),
-            }
+            if "chat" in only:
+                results["chat_added_latency"] = added_latency(server, fake, total=total)
+            if "first-token" in only:
+                results["run_first_token"] = added_first_token(server, fake, total=total // 5)
+            if "listing" in only:
+                results["message_listing"] = message_listing(server, seconds=5 if args.quick else 10)
         finally:
             server.stop()
         # The streams test talks to a provider whose replies take about 4 s, on a fresh server.
-        streams_server = Server(fake_url=slow_fake, worker_class=args.worker_class, workers=args.workers, threads=args.threads, work=Path(work) / "streams")
-        try:
-            results["concurrent_streams"] = concurrent_streams(streams_server, [int(n) for n in args.stream_levels.split(",")])
-            results["peak_memory_mb"] = streams_server.peak_rss_mb()
-        finally:
-            streams_server.stop()
-            for process in (fake_process, slow_process):
-                process.terminate()
+        if "streams" in only:
+            streams_server = Server(fake_url=slow_fake, worker_class=args.worker_class, workers=args.workers, threads=args.threads, work=Path(work) / "streams")
+            try:
+                results["concurrent_streams"] = concurrent_streams(streams_server, [int(n) for n in args.stream_levels.split(",")])
+                results["peak_memory_mb"] = streams_server.peak_rss_mb()
+            finally:
+                streams_server.stop()
+        for process in (fake_process, slow_process):
+            process.terminate()
     report(results)
 
 
@@ -370,19 +380,22 @@ def report(results: dict) -> None:
     server = results["server"]
     print(f"\nServer: gunicorn {server['worker_class']}, {server['workers']} workers x {server['threads']} threads, {server['database']}; provider latency 50 ms")
     print(f"{'measure':<44}{'p50':>9}{'p95':>9}{'p99':>9}")
-    for concurrency, row in results["chat_added_latency"].items():
+    for concurrency, row in results.get("chat_added_latency", {}).items():
         added = row["added_ms"]
         print(f"{'chat added latency, concurrency ' + str(concurrency) + ' (ms)':<44}{added['p50']:>9}{added['p95']:>9}{added['p99']:>9}")
-    first = results["run_first_token"]["added_ms"]
-    print(f"{'streamed run, added time to first token (ms)':<44}{first['p50']:>9}{first['p95']:>9}{first['p99']:>9}")
-    listing = results["message_listing"]
-    timing = listing["server_ms"]
-    print(f"{'list 20 of 1,000 messages, server time (ms)':<44}{timing['p50']:>9}{timing['p95']:>9}{timing['p99']:>9}")
-    print(f"list 20 of 1,000 messages: {listing['requests_per_second']} requests/s at concurrency 8")
-    streams = results["concurrent_streams"]
-    print(f"concurrent streams held with no error: {streams['held_without_error']} (errors by level: {streams['errors_by_level']})")
-    memory = results["peak_memory_mb"]
-    print(f"peak memory: web {memory['web']} MB, worker {memory['worker']} MB")
+    if "run_first_token" in results:
+        first = results["run_first_token"]["added_ms"]
+        print(f"{'streamed run, added time to first token (ms)':<44}{first['p50']:>9}{first['p95']:>9}{first['p99']:>9}")
+    if "message_listing" in results:
+        listing = results["message_listing"]
+        timing = listing["server_ms"]
+        print(f"{'list 20 of 1,000 messages, server time (ms)':<44}{timing['p50']:>9}{timing['p95']:>9}{timing['p99']:>9}")
+        print(f"list 20 of 1,000 messages: {listing['requests_per_second']} requests/s at concurrency 8")
+    if "concurrent_streams" in results:
+        streams = results["concurrent_streams"]
+        print(f"concurrent streams held with no error: {streams['held_without_error']} (errors by level: {streams['errors_by_level']})")
+        memory = results["peak_memory_mb"]
+        print(f"peak memory: web {memory['web']} MB, worker {memory['worker']} MB")
     print(f"written to {path.relative_to(ROOT)}")
 
 
