@@ -6,11 +6,16 @@ shape (`thread_…`, `msg_…`) that is the only id the API shows. The provider'
 `resp_…`, output item ids) are mirrored beside ours.
 """
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from config.ids import random_id
+
+if TYPE_CHECKING:
+    from .services.threads import ThreadContents
 
 
 # Module-level functions, because migrations refer to field defaults by name.
@@ -117,6 +122,10 @@ class Thread(models.Model):
     # When the provider's Conversation last took in the thread: messages created and tool outputs
     # submitted after this are sent with the next model call.
     provider_synced_at = models.DateTimeField(null=True, blank=True)
+
+    # Not stored: what a thread held when this request created it (services.threads.thread_create),
+    # so that the first model call of the run it starts need not read it back.
+    created_with: "ThreadContents | None" = None
 
     class Meta:
         ordering = ["-id"]

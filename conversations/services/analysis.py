@@ -43,7 +43,8 @@ class RunAnalysis:
 
     @classmethod
     def of(cls, run: Run) -> "RunAnalysis":
-        datasets = tuple(run.thread.datasets.all())
+        created_with = run.thread.created_with
+        datasets = created_with.datasets if created_with else tuple(run.thread.datasets.all())
         if not datasets:
             return cls()
         # A function of the run's own with the same name is the client's to answer.

@@ -57,9 +57,9 @@ def completion_request(
     # as plain input instead.
     if provider_settings().mirrors_conversations and last_messages is None and prompt_budget is None:
         conversation_id = thread_conversation(thread=run.thread)
-        items = thread_history(thread=run.thread, since=run.thread.provider_synced_at)
+        items = _history(run.thread, since=run.thread.provider_synced_at)
     else:
-        items = thread_history(thread=run.thread, last_messages=last_messages)
+        items = _history(run.thread, last_messages=last_messages)
         if prompt_budget is not None:
             items = _fit(items, prompt_budget)
     tool_choice = run.tool_choice if isinstance(run.tool_choice, str) else "required"
@@ -132,6 +132,19 @@ def thread_history(
         timeline.append((step.created_at, 1, items))
     timeline.sort(key=lambda entry: (entry[0], entry[1]))
     return [item for _, _, items in timeline for item in items]
+
+
+def _history(thread: Thread, *, last_messages: int | None = None, since: datetime | None = None) -> list[HistoryItem]:
+    """
+    `thread_history`; for a thread this request created, from what it was created with, once: a
+    run's later calls read the stored thread, which by then holds their tool calls.
+    """
+    created_with, thread.created_with = thread.created_with, None
+    if created_with is None or since is not None:
+        return thread_history(thread=thread, last_messages=last_messages, since=since)
+    kept = created_with.messages[-last_messages:] if last_messages else created_with.messages
+    # A new thread has no tool calls yet; its Conversation, if any, was created empty just now.
+    return [Turn(role=message.role, text=message.text) for message in kept if message.text]
 
 
 def thread_conversation(*, thread: Thread) -> str:

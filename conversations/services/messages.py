@@ -105,6 +105,8 @@ def messages_save(*, thread: Thread, messages: Sequence[NewMessage], **extra: An
         )
         for message in messages
     ]
+    if saved:
+        thread.created_with = None  # it holds more now
     if not thread.title:
         _thread_title_set(thread=thread, messages=saved)
     return saved

@@ -1,13 +1,24 @@
 """Services for threads: the stored conversations."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 
-from ..models import Thread
+from datasets.models import Dataset
+
+from ..models import Message, Thread
 from ..selectors import Owner
 from .messages import NewMessage, content_text, messages_save, thread_title_of
+
+
+@dataclass(frozen=True)
+class ThreadContents:
+    """A new thread's messages, in order, and its datasets (datasets.Dataset)."""
+
+    messages: tuple[Message, ...]
+    datasets: tuple[Dataset, ...]
 
 
 @transaction.atomic(savepoint=False)  # inside a caller's transaction, it fails or lands with it
@@ -18,12 +29,16 @@ def thread_create(
     messages: Sequence[NewMessage] = (),
     datasets: Sequence[Any] = (),
 ) -> Thread:
-    """A thread with its first messages and the datasets (datasets.Dataset) its runs analyse."""
+    """
+    A thread with its first messages and the datasets (datasets.Dataset) its runs analyse. The
+    thread returned knows what it holds (`created_with`).
+    """
     title = thread_title_of([(m.role, content_text(m.content)) for m in messages])
     thread = Thread.objects.create(owner=owner, metadata=metadata or {}, title=title)
-    messages_save(thread=thread, messages=messages)
+    saved = messages_save(thread=thread, messages=messages)
     if datasets:
         thread.datasets.add(*datasets)
+    thread.created_with = ThreadContents(messages=tuple(saved), datasets=tuple(datasets))
     return thread
 
 

@@ -130,3 +130,29 @@ def test_answering_costs_the_same_queries_however_long_the_thread(api, django_as
         response = api.post("/api/v1/chat", {"message": "And now?", "thread_id": thread.public_id}, format="json")
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/v1/chat", "/api/v1/threads/runs"])
+def test_a_new_threads_first_answer_does_not_read_back_what_it_wrote(api, fake_provider, engine, path):
+    """Its messages and datasets are known from creating it; it has no tool calls yet."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    Assistant.objects.create(name="analyst", shared=True, model="fake-model")
+    body = (
+        {"message": "Which screen led?"}
+        if path == "/api/v1/chat"
+        else {"thread": {"messages": [{"role": "user", "content": "Which screen led?"}]}, "stream": True}
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(path, body, format="json")
+        b"".join(response.streaming_content) if path != "/api/v1/chat" else None
+
+    assert response.status_code == 200
+    reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in reads if "conversations_message" in sql or "conversations_runstep" in sql]
+    assert not [sql for sql in reads if "datasets_dataset" in sql]
+    (sent,) = fake_provider.model_requests()
+    history = sent.body.get("input") or sent.body.get("messages")
+    assert [item["content"] for item in history if item["role"] == "user"] == ["Which screen led?"]
