@@ -4,7 +4,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from conversations.serializers.fields import MetadataField, StrictCharField, UnixTimestampField
-from conversations.serializers.objects import ConstantField, OutputSerializer
+from conversations.serializers.base import OutputSerializer, RequestSerializer
+from conversations.serializers.objects import ConstantField
 from conversations.serializers.requests import (
     ChatRequestSerializer,
     MessageCreateSerializer,
@@ -67,7 +68,7 @@ class DatasetUploadSerializer(serializers.Serializer):
     tables = UploadTablesField()
 
 
-class DatasetRefsSerializer(serializers.Serializer):
+class DatasetRefsSerializer(RequestSerializer):
     """What a chat, message or run may add to its thread's data: uploaded datasets, or inline data."""
 
     dataset_ids = serializers.ListField(

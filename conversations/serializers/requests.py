@@ -18,7 +18,7 @@ from .fields import (
     StrictRegexField,
     UnixTimestampField,
 )
-from .objects import OutputSerializer
+from .base import OutputSerializer, RequestSerializer
 
 
 class FunctionSerializer(serializers.Serializer):
@@ -90,7 +90,7 @@ class AssistantWriteSerializer(serializers.Serializer):
         return attrs
 
 
-class MessageCreateSerializer(serializers.Serializer):
+class MessageCreateSerializer(RequestSerializer):
     role = serializers.ChoiceField(choices=MessageRole.choices)
     content = MessageContentField()
     attachments = serializers.ListField(
@@ -107,7 +107,7 @@ class MessageCreateSerializer(serializers.Serializer):
         )
 
 
-class MetadataUpdateSerializer(serializers.Serializer):
+class MetadataUpdateSerializer(RequestSerializer):
     metadata = MetadataField()
 
 
@@ -115,7 +115,7 @@ class MetadataUpdateSerializer(serializers.Serializer):
 TOKEN_LIMIT_MAX = 2**31 - 1
 
 
-class ThreadCreateSerializer(serializers.Serializer):
+class ThreadCreateSerializer(RequestSerializer):
     messages = MessageCreateSerializer(many=True, required=False, max_length=32)
     metadata = MetadataField()
     tool_resources = serializers.DictField(required=False, allow_null=True)
@@ -135,7 +135,7 @@ class TruncationStrategySerializer(serializers.Serializer):
         return {"type": attrs["type"], "last_messages": attrs.get("last_messages")}
 
 
-class RunCreateSerializer(serializers.Serializer):
+class RunCreateSerializer(RequestSerializer):
     assistant_id = StrictCharField(max_length=40, required=False)
     model = StrictCharField(max_length=256, required=False, allow_null=True, allow_blank=True)
     instructions = StrictCharField(
@@ -203,7 +203,7 @@ class ToolOutputSerializer(serializers.Serializer):
         return ToolOutput(tool_call_id=attrs["tool_call_id"], output=attrs["output"])
 
 
-class SubmitToolOutputsSerializer(serializers.Serializer):
+class SubmitToolOutputsSerializer(RequestSerializer):
     tool_outputs = ToolOutputSerializer(many=True, allow_empty=False, max_length=128)
     stream = StrictBooleanField(
         required=False,
@@ -212,7 +212,7 @@ class SubmitToolOutputsSerializer(serializers.Serializer):
     )
 
 
-class ChatRequestSerializer(serializers.Serializer):
+class ChatRequestSerializer(RequestSerializer):
     message = StrictCharField(max_length=256_000, trim_whitespace=False)
     thread_id = StrictCharField(max_length=40, required=False, allow_null=True, allow_blank=True)
     stream = StrictBooleanField(
@@ -240,17 +240,17 @@ class ChatResponseSerializer(OutputSerializer):
     provenance = ProvenanceField()
 
 
-class ListParamsSerializer(serializers.Serializer):
+class ListParamsSerializer(RequestSerializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
     order = serializers.ChoiceField(choices=["asc", "desc"], default="desc")
     after = serializers.CharField(max_length=40, required=False)
     before = serializers.CharField(max_length=40, required=False)
 
 
-class FeedbackWriteSerializer(serializers.Serializer):
+class FeedbackWriteSerializer(RequestSerializer):
     rating = serializers.ChoiceField(choices=FeedbackRating.choices)
     comment = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class ExportParamsSerializer(serializers.Serializer):
+class ExportParamsSerializer(RequestSerializer):
     format = serializers.ChoiceField(choices=["json", "md", "csv"], default="json")
