@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from .. import rows
 from ..exceptions import ThreadBusy, UnsupportedContent
 from ..models import ACTIVE_RUN_STATUSES, Message, MessageRole, Thread
 from .history import thread_conversation_forget
@@ -94,14 +95,16 @@ def thread_title_from(question: str) -> str:
 
 def messages_save(*, thread: Thread, messages: Sequence[NewMessage], **extra: Any) -> list[Message]:
     saved = [
-        Message.objects.create(
-            thread=thread,
-            role=message.role,
-            content=message.content,
-            text=content_text(message.content),
-            attachments=message.attachments,
-            metadata=message.metadata,
-            **extra,
+        rows.insert(
+            Message(
+                thread=thread,
+                role=message.role,
+                content=message.content,
+                text=content_text(message.content),
+                attachments=message.attachments,
+                metadata=message.metadata,
+                **extra,
+            )
         )
         for message in messages
     ]

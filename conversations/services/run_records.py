@@ -14,6 +14,7 @@ from django.utils import timezone
 from assistant_proxy.exceptions import ProviderError
 from assistant_proxy.types import Completion, ToolCallDelta
 
+from .. import rows
 from ..exceptions import ConversationError
 from ..models import (
     Message,
@@ -112,8 +113,8 @@ class ReplyRecords:
         )
         if self.live:
             with transaction.atomic():
-                self.message.save(force_insert=True)
-                self.message_step.save(force_insert=True)
+                rows.insert(self.message)
+                rows.insert(self.message_step)
         return self.message_step, self.message
 
     def start_tool_step(self) -> RunStep:
@@ -123,7 +124,7 @@ class ReplyRecords:
             step_details={"type": "tool_calls", "tool_calls": []},
         )
         if self.live:
-            self.tool_step.save(force_insert=True)
+            rows.insert(self.tool_step)
         return self.tool_step
 
     def add_tool_piece(self, piece: ToolCallDelta) -> None:
@@ -279,9 +280,9 @@ _STEP_SETTLED_FIELDS = [
 def _save(record: Message | RunStep, fields: list[str]) -> None:
     """Insert a record not saved yet (not `live`); otherwise update only what settling changes."""
     if record._state.adding:
-        record.save(force_insert=True)
+        rows.insert(record)
     else:
-        record.save(update_fields=fields)
+        rows.update_fields(record, fields)
 
 
 def _step_end(step: RunStep, outcome: Outcome, now: datetime) -> None:
@@ -336,7 +337,7 @@ def _run_end(run: Run, outcome: Outcome, now: datetime, *, answered: dict[str, s
         changes["cancelled_at"] = now
     elif outcome.status == RunStatus.EXPIRED:
         changes["last_error"] = EXPIRED_ERROR
-    if not Run.objects.filter(pk=run.pk, status=was).update(**changes):
+    if not rows.update(Run, run.pk, changes, where={"status": was}):
         return False
     for name, value in changes.items():
         setattr(run, name, value)

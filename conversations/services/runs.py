@@ -21,6 +21,7 @@ from django.utils import timezone
 from assistant_proxy.conf import provider_settings
 from assistant_proxy.exceptions import ProviderError, ProviderNotConfigured
 
+from .. import rows
 from ..exceptions import (
     ConversationError,
     RunNotCancellable,
@@ -265,10 +266,10 @@ def _run_insert(thread: Thread, assistant: Assistant, options: RunOptions, *, cl
     elif claimed:
         fields.update(status=RunStatus.IN_PROGRESS, started_at=fields["created_at"], heartbeat_at=fields["created_at"])
     if not contended:
-        return Run.objects.create(thread=thread, assistant=assistant, **fields)
+        return rows.insert(Run(thread=thread, assistant=assistant, **fields))
     try:
         with transaction.atomic():
-            return Run.objects.create(thread=thread, assistant=assistant, **fields)
+            return rows.insert(Run(thread=thread, assistant=assistant, **fields))
     except IntegrityError:
         # Only reachable when another request won the race past the row lock (or a database
         # without row locks): the partial unique index refused this second active run.

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from datasets.models import Dataset
 
+from .. import rows
 from ..models import Message, Thread
 from ..selectors import Owner
 from .messages import NewMessage, content_text, messages_save, thread_title_of
@@ -34,7 +35,7 @@ def thread_create(
     thread returned knows what it holds (`created_with`).
     """
     title = thread_title_of([(m.role, content_text(m.content)) for m in messages])
-    thread = Thread.objects.create(owner=owner, metadata=metadata or {}, title=title)
+    thread = rows.insert(Thread(owner=owner, metadata=metadata or {}, title=title))
     saved = messages_save(thread=thread, messages=messages)
     if datasets:
         thread.datasets.add(*datasets)
