@@ -199,12 +199,12 @@ def run_call_settle(records: ReplyRecords, completion: Completion) -> list[RunEv
         usage = _usage_added(run, completion)
         for name, value in usage.items():
             setattr(run, name, value)
-        run.save(update_fields=[*usage, "provenance"])
+        rows.update_fields(run, [*usage, "provenance"])
     thread_conversation_synced(thread=run.thread)
     step = records.tool_step
     step.status = RunStepStatus.COMPLETED
     step.completed_at = timezone.now()
-    step.save(update_fields=["status", "completed_at"])
+    rows.update_fields(step, ["status", "completed_at"])
     events.append(RunEvent("thread.run.step.completed", step))
     return events
 

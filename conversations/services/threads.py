@@ -2,7 +2,6 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 
@@ -28,7 +27,7 @@ def thread_create(
     owner: Owner,
     metadata: dict[str, str] | None = None,
     messages: Sequence[NewMessage] = (),
-    datasets: Sequence[Any] = (),
+    datasets: Sequence[Dataset] = (),
 ) -> Thread:
     """
     A thread with its first messages and the datasets (datasets.Dataset) its runs analyse. The
