@@ -1,8 +1,10 @@
 """
-The one-row statements every chat and run writes (a new thread, message, run or step; the fields a
-run settles) with their SQL compiled once per model, columns and database, not for every save.
-Django compiles each save's statement anew, which was most of what these cost (inserting a
-message: 156 µs, 67 µs when compiled once). The rows written are the ones `save()` writes.
+The one-row statements every chat and run makes (a new thread, message, run or step; the fields a
+run settles; the assistant that answers) with their SQL compiled once per model, columns and
+database, not for every call. Django compiles each query's statement anew, which was most of what
+these cost (inserting a message: 156 µs, 67 µs when compiled once; reading the default assistant:
+340 µs, 40 µs). The rows written are the ones `save()` writes, the records read the ones a queryset
+reads.
 
 For models without pre_save/post_save receivers (the signals are not sent); `insert` falls back to
 `save()` for one that has them.
@@ -61,6 +63,68 @@ def update(model: type[Model], pk: Any, values: dict[str, Any], *, where: dict[s
 def update_fields(obj: Model, names: Iterable[str]) -> None:
     """`obj.save(update_fields=names)`, for a saved record."""
     update(type(obj), obj.pk, {name: getattr(obj, name) for name in names})
+
+
+def first(model: type[M], *, order_by: str = "pk", **where: Any) -> M | None:
+    """
+    `model.objects.filter(**where).order_by(order_by).first()`, where each condition is a column's
+    equality (a relation's by its record or key; None: IS NULL).
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    conditions = tuple((name, where[name] is None) for name in where)
+    sql, where_fields, converters = _select_statement(model, conditions, order_by, connection.alias)
+    params = [
+        field.get_db_prep_value(value.pk if isinstance(value, Model) else value, connection)
+        for field, value in zip(where_fields, (value for value in where.values() if value is not None), strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for index, expression, column_converters in converters:
+        for convert in column_converters:
+            values[index] = convert(values[index], expression, connection)
+    return model.from_db(connection.alias, None, values)
+
+
+@functools.cache
+def _select_statement(
+    model: type[Model], conditions: tuple[tuple[str, bool], ...], order_by: str, alias: str
+) -> tuple[str, tuple[Field, ...], tuple[tuple[int, Any, tuple[Any, ...]], ...]]:
+    """
+    The SELECT of one record with every column, the fields its parameters are for, and the columns
+    that have converters, with them (as Django's compiler applies them: the backend's, then the
+    field's).
+    """
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    meta = model._meta
+    columns = meta.concrete_fields
+    tests, where_fields = [], []
+    for name, is_null in conditions:
+        field = meta.pk if name == "pk" else meta.get_field(name)
+        if not field.concrete or field.many_to_many:
+            raise ValueError(f"{model.__name__}.{name} is not a column")
+        tests.append(f"{quote(field.column)} IS NULL" if is_null else f"{quote(field.column)} = %s")
+        if not is_null:
+            where_fields.append(field)
+    descending = order_by.startswith("-")
+    order_field = meta.pk if order_by.lstrip("-") == "pk" else meta.get_field(order_by.lstrip("-"))
+    sql = (
+        f"SELECT {', '.join(quote(meta.db_table) + '.' + quote(field.column) for field in columns)} "
+        f"FROM {quote(meta.db_table)}"
+        + (f" WHERE {' AND '.join(tests)}" if tests else "")
+        + f" ORDER BY {quote(order_field.column)} {'DESC' if descending else 'ASC'} LIMIT 1"
+    )
+    converters = []
+    for index, field in enumerate(columns):
+        expression = field.get_col(meta.db_table)
+        found = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+        if found:
+            converters.append((index, expression, tuple(found)))
+    return sql, tuple(where_fields), tuple(converters)
 
 
 @functools.cache

@@ -158,3 +158,18 @@ def test_chat_threads_belong_to_the_key_that_made_them(alice, bob):
     assert alice.client.get(f"/api/v1/threads/{thread_id}").status_code == 200
     assert bob.client.get(f"/api/v1/threads/{thread_id}").status_code == 404
     assert bob.client.post("/api/v1/chat", {"message": "x", "thread_id": thread_id}, format="json").status_code == 404
+
+
+def test_the_servers_assistant_id_names_an_assistant_every_owner_may_run(alices, alice, bob, settings):
+    settings.ASSISTANT_ID = alices["assistant"]
+    thread = bob.client.post("/api/v1/threads", {"messages": [{"role": "user", "content": "q"}]}, format="json").json()
+
+    named = bob.client.post(f"/api/v1/threads/{thread['id']}/runs", {"assistant_id": alices["assistant"]}, format="json")
+    by_default = bob.client.post(f"/api/v1/threads/{thread['id']}/runs", {}, format="json")
+    settings.ASSISTANT_ID = ""
+    refused = bob.client.post(f"/api/v1/threads/{thread['id']}/runs", {"assistant_id": alices["assistant"]}, format="json")
+
+    assert named.status_code == by_default.status_code == 200
+    assert named.json()["assistant_id"] == by_default.json()["assistant_id"] == alices["assistant"]
+    assert refused.status_code == 404
+    assert refused.json()["error"]["message"] == f"No assistant found with id '{alices['assistant']}'."

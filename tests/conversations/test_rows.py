@@ -93,3 +93,37 @@ def test_a_model_with_receivers_is_saved_by_save_so_they_hear_of_it():
         post_save.disconnect(receiver, sender=Thread)
 
     assert heard == [("heard", True)]
+
+
+def _fields(record):
+    return {field.attname: getattr(record, field.attname) for field in type(record)._meta.concrete_fields}
+
+
+def test_first_reads_the_record_as_a_queryset_reads_it(django_user_model):
+    owner = django_user_model.objects.create(username="kiosk-team")
+    Assistant.objects.create(name="older", owner=owner)
+    made = Assistant.objects.create(
+        name="분석가 ✓", owner=owner, model="m", temperature=0.25, shared=False,
+        tools=[{"type": "function", "function": {"name": "query_data"}}], metadata={"screen": "lobby-01"},
+        response_format={"type": "json_object"},
+    )
+
+    ours = rows.first(Assistant, owner=owner, order_by="-id")
+    theirs = Assistant.objects.filter(owner=owner).order_by("-id").first()
+
+    assert ours.pk == made.pk and _fields(ours) == _fields(theirs)
+    assert not ours._state.adding and ours._state.db == "default"
+    assert ours.created_at.tzinfo is not None and ours.tools[0]["function"]["name"] == "query_data"
+
+
+def test_first_takes_none_for_is_null_a_record_for_its_key_and_finds_nothing_as_none(django_user_model):
+    owner = django_user_model.objects.create(username="kiosk-team")
+    keyless = Assistant.objects.create(name="keyless")
+    owned = Assistant.objects.create(name="owned", owner=owner, shared=True)
+
+    assert rows.first(Assistant, owner=None, shared=False).pk == keyless.pk  # not the built-in one
+    assert rows.first(Assistant, owner=owner).pk == owned.pk
+    assert rows.first(Assistant, owner=owner.pk).pk == owned.pk
+    assert rows.first(Assistant, owner=owner, shared=False) is None
+    assert rows.first(Assistant, public_id=owned.public_id, shared=True).pk == owned.pk
+    assert rows.first(Assistant, order_by="-pk").pk == owned.pk
