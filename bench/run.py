@@ -236,17 +236,28 @@ def streamed_to_end(host: str, port: int, path: str, body: dict) -> float:
     return time.perf_counter() - started
 
 
-def added_latency(server: Server, fake: str, *, total: int) -> dict:
-    """The chat against the provider called as the server calls it: streamed, read to the end."""
+def added_latency(server: Server, fake: str, *, total: int, rounds: int = 5) -> dict:
+    """
+    The chat against the provider called as the server calls it: streamed, read to the end. Each
+    concurrency is measured in `rounds` alternating rounds, the provider alone then through the
+    server, on new connections each round: the web workers share out kept-alive connections as
+    they accept them, unevenly more often than not, and one round's share would stand for the run.
+    """
     fake_host, fake_port = urlsplit(fake).hostname, urlsplit(fake).port
     direct_body = {"model": "fake-model", "input": [{"role": "user", "content": QUESTION}], "stream": True}
+    direct_call = lambda: streamed_to_end(fake_host, fake_port, "/v1/responses", direct_body)  # noqa: E731
+    served_call = lambda: timed("127.0.0.1", server.port, "POST", "/api/v1/chat", {"message": QUESTION})  # noqa: E731
     results = {}
     for concurrency in (1, 8, 32):
         # Warm both (connections, caches), then measure the provider alone and through the server.
-        load(lambda: streamed_to_end(fake_host, fake_port, "/v1/responses", direct_body), total=concurrency * 2, concurrency=concurrency)
-        load(lambda: timed("127.0.0.1", server.port, "POST", "/api/v1/chat", {"message": QUESTION}), total=concurrency * 2, concurrency=concurrency)
-        direct = percentiles(load(lambda: streamed_to_end(fake_host, fake_port, "/v1/responses", direct_body), total=total, concurrency=concurrency))
-        served = percentiles(load(lambda: timed("127.0.0.1", server.port, "POST", "/api/v1/chat", {"message": QUESTION}), total=total, concurrency=concurrency))
+        load(direct_call, total=concurrency * 2, concurrency=concurrency)
+        load(served_call, total=concurrency * 2, concurrency=concurrency)
+        direct_ms: list[float] = []
+        served_ms: list[float] = []
+        for _ in range(rounds):
+            direct_ms += load(direct_call, total=max(concurrency, total // rounds), concurrency=concurrency)
+            served_ms += load(served_call, total=max(concurrency, total // rounds), concurrency=concurrency)
+        direct, served = percentiles(direct_ms), percentiles(served_ms)
         results[concurrency] = {
             "direct_ms": direct,
             "server_ms": served,
