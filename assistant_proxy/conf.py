@@ -1,9 +1,16 @@
-"""Typed view of the provider settings, read at call time so tests can override them."""
+"""
+Typed view of the provider settings: read once, and again after a setting it reads changes (as
+tests override them). A chat asks for them five times.
+"""
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 
 class Engine(StrEnum):
@@ -32,6 +39,7 @@ class ProviderSettings:
         return self.conversations and self.engine == Engine.RESPONSES
 
 
+@functools.cache
 def provider_settings() -> ProviderSettings:
     return ProviderSettings(
         api_key=settings.OPENAI_API_KEY,
@@ -43,3 +51,21 @@ def provider_settings() -> ProviderSettings:
         max_retries=int(settings.OPENAI_MAX_RETRIES),
         conversations=bool(settings.OPENAI_CONVERSATIONS),
     )
+
+
+_READ = {
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "LLM_ENGINE",
+    "OPENAI_TIMEOUT",
+    "OPENAI_CONNECT_TIMEOUT",
+    "OPENAI_MAX_RETRIES",
+    "OPENAI_CONVERSATIONS",
+}
+
+
+@receiver(setting_changed)
+def _reread(*, setting: str, **kwargs: Any) -> None:
+    if setting in _READ:
+        provider_settings.cache_clear()

@@ -34,10 +34,37 @@ class RedactSecretsFilter(logging.Filter):
     """Masks keys in the rendered message, whatever logged them (a library's error text, say)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.__dict__.get("_redacted"):  # by the filter of another handler
+            return True
         message = record.getMessage()
         if SECRET.search(message):
             record.msg, record.args = SECRET.sub(_mask, message), ()
+        record._redacted = True
         return True
+
+
+class FormattedOnce(logging.Formatter):
+    """
+    Formats a record once for every handler that shares this formatter (stdout and the file
+    share one): a JSON line cost about 15 µs, twice a record. Attributes starting with `_` are not
+    written out as fields.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        done = record.__dict__.get("_formatted")
+        if done is not None and done[0] is self:
+            return done[1]
+        line = super().format(record)
+        record._formatted = (self, line)
+        return line
+
+
+class JsonLines(FormattedOnce, JsonFormatter):
+    pass
+
+
+class TextLines(FormattedOnce):
+    pass
 
 
 def _mask(match: re.Match[str]) -> str:
@@ -45,7 +72,7 @@ def _mask(match: re.Match[str]) -> str:
 
 
 def json_formatter() -> JsonFormatter:
-    return JsonFormatter(
+    return JsonLines(
         "{asctime}{levelname}{name}{message}{request_id}{run_id}",
         style="{",
         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
@@ -54,7 +81,7 @@ def json_formatter() -> JsonFormatter:
 
 
 def text_formatter() -> logging.Formatter:
-    return logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s %(run_id)s] %(message)s")
+    return TextLines("%(asctime)s %(levelname)s %(name)s [%(request_id)s %(run_id)s] %(message)s")
 
 
 def logging_config(*, level: str, log_format: str, log_file: str) -> dict[str, Any]:

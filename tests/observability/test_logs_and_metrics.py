@@ -90,6 +90,24 @@ def test_logs_go_to_a_rotating_file_as_json(tmp_path):
     assert line["level"] == "WARNING" and line["run_id"] == "run_x" and line["message"] == "run expired"
 
 
+def test_stdout_and_the_file_get_the_same_masked_line(tmp_path, capsys):
+    log_file = tmp_path / "app.log"
+    try:
+        logging.config.dictConfig(logging_config(level="INFO", log_format="json", log_file=str(log_file)))
+        logging.getLogger("some.library").error("refused sk-live1234567890", extra={"run_id": "run_y"})
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+    finally:
+        logging.config.dictConfig(settings.LOGGING)
+
+    (console,) = capsys.readouterr().err.splitlines()
+    (written,) = log_file.read_text().splitlines()
+    assert console == written
+    line = json.loads(written)
+    assert line["message"] == "refused sk-***" and line["run_id"] == "run_y"
+    assert not [key for key in line if key.startswith("_")]
+
+
 def test_metrics_need_the_token_or_a_staff_session(client, admin_client):
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
