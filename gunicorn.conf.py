@@ -3,17 +3,54 @@ gunicorn settings: bind to the seed's HOST and PORT (from the environment or .en
 without cutting streams short (see post_worker_init).
 """
 
+import select
 import signal
 from pathlib import Path
 
 import environ
+from gunicorn.workers.gthread import ThreadWorker
 
 env = environ.Env()
 environ.Env.read_env(Path(__file__).resolve().parent / ".env", overwrite=False)
 
+# A kept-alive connection's next request that arrives within this many seconds of the last answer
+# is served by the thread that gave it (see KeptAliveThreadWorker).
+KEEPALIVE_LINGER = 0.002
+
+
+class KeptAliveThreadWorker(ThreadWorker):
+    """
+    gunicorn's gthread worker, except that the thread that answered a kept-alive connection serves
+    its next request itself when that arrives within KEEPALIVE_LINGER (a dashboard's next call, or
+    nginx's on its upstream connection under load). gthread hands the connection back to the
+    worker's main thread to watch, which hands it to a pool thread again: three thread wake-ups a
+    request, each one waiting for the GIL when the worker is busy.
+    """
+
+    def handle(self, conn):  # noqa: ANN001, ANN201  (gunicorn's signature)
+        while True:
+            keep_alive = super().handle(conn)
+            if keep_alive is not True or not self.alive:
+                return keep_alive
+            if not (conn.parser.unreader.buf.getvalue() or _readable(conn.sock, KEEPALIVE_LINGER)):
+                return keep_alive  # back to the main thread, which watches idle connections
+
+
+def _readable(sock, timeout: float) -> bool:  # noqa: ANN001
+    pending = getattr(sock, "pending", None)  # TLS: bytes already decrypted are not on the socket
+    if pending is not None and pending():
+        return True
+    poller = select.poll()  # not select(): a busy worker's descriptors pass FD_SETSIZE
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(timeout * 1000))
+
+
 bind = f"{env.str('HOST', default='0.0.0.0')}:{env.int('PORT', default=8010)}"
-# gthread: one thread per request, streams included (see the README's benchmark for the choice).
+# gthread: one thread per request, streams included (see the README's benchmark for the choice),
+# in the variant above.
 worker_class = env.str("GUNICORN_WORKER_CLASS", default="gthread")
+if worker_class == "gthread":
+    worker_class = KeptAliveThreadWorker
 workers = env.int("WEB_CONCURRENCY", default=2)
 threads = env.int("GUNICORN_THREADS", default=128)
 # Generation can take a while; a worker thread is busy for the whole provider call.

@@ -1,0 +1,58 @@
+"""
+The web server's worker (gunicorn.conf.py): a kept-alive connection's requests are answered in
+order, whether the next one comes at once (served by the thread that answered the last), together
+with the last (pipelined), or after a pause (watched by the worker's main thread meanwhile).
+"""
+
+import socket
+import time
+
+import pytest
+
+from tests.processes import app_env, start_web, stop
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def _request(request_id: str) -> bytes:
+    return f"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: {request_id}\r\n\r\n".encode()
+
+
+def _answers(sock: socket.socket, count: int) -> list[tuple[int, str]]:
+    """The status and X-Request-ID of the next `count` answers on the connection, in order."""
+    buffer, answers = b"", []
+    while len(answers) < count:
+        while b"\r\n\r\n" not in buffer:
+            chunk = sock.recv(65536)
+            assert chunk, "the server closed the connection"
+            buffer += chunk
+        head, buffer = buffer.split(b"\r\n\r\n", 1)
+        lines = head.decode().split("\r\n")
+        headers = {name.lower(): value for name, value in (line.split(": ", 1) for line in lines[1:])}
+        length = int(headers["content-length"])
+        while len(buffer) < length:
+            buffer += sock.recv(65536)
+        buffer = buffer[length:]
+        answers.append((int(lines[0].split()[1]), headers["x-request-id"]))
+    return answers
+
+
+def test_a_kept_alive_connections_requests_are_answered_in_order(fake_provider):
+    server, base = start_web(app_env(provider_url=fake_provider.base_url, REQUIRE_API_KEY="false"), threads=4)
+    port = int(base.rsplit(":", 1)[1])
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(_request("first"))
+            at_once = _answers(sock, 1)
+            sock.sendall(_request("second"))  # within the linger: the same thread
+            at_once += _answers(sock, 1)
+            sock.sendall(_request("third") + _request("fourth"))
+            pipelined = _answers(sock, 2)
+            time.sleep(0.2)  # past the linger: the main thread watches the connection
+            sock.sendall(_request("fifth"))
+            after_a_pause = _answers(sock, 1)
+    finally:
+        stop(server)
+
+    assert [rid for _, rid in at_once + pipelined + after_a_pause] == ["first", "second", "third", "fourth", "fifth"]
+    assert {status for status, _ in at_once + pipelined + after_a_pause} <= {200, 503}
