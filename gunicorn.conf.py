@@ -1,6 +1,7 @@
 """
-gunicorn settings: bind to the seed's HOST and PORT (from the environment or .env), and stop
-without cutting streams short (see post_worker_init).
+gunicorn settings: bind to the seed's HOST and PORT (from the environment or .env), serve with
+gthread's thread per request (KeptAliveThreadWorker), and stop without cutting streams short (see
+post_worker_init).
 """
 
 import select
