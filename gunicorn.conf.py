@@ -15,8 +15,9 @@ env = environ.Env()
 environ.Env.read_env(Path(__file__).resolve().parent / ".env", overwrite=False)
 
 # A kept-alive connection's next request that arrives within this many seconds of the last answer
-# is served by the thread that gave it (see KeptAliveThreadWorker).
+# is served by the thread that gave it (see KeptAliveThreadWorker), up to this many in a row.
 KEEPALIVE_LINGER = 0.002
+KEEPALIVE_IN_A_ROW = 16
 
 
 class KeptAliveThreadWorker(ThreadWorker):
@@ -26,15 +27,24 @@ class KeptAliveThreadWorker(ThreadWorker):
     nginx's on its upstream connection under load). gthread hands the connection back to the
     worker's main thread to watch, which hands it to a pool thread again: three thread wake-ups a
     request, each one waiting for the GIL when the worker is busy.
+
+    A thread goes back to the pool after KEEPALIVE_IN_A_ROW requests, or at once when other
+    connections wait for a thread: a client that keeps sending must not hold one from the rest.
     """
 
     def handle(self, conn):  # noqa: ANN001, ANN201  (gunicorn's signature)
-        while True:
+        for _ in range(KEEPALIVE_IN_A_ROW):
             keep_alive = super().handle(conn)
-            if keep_alive is not True or not self.alive:
+            if keep_alive is not True or not self.alive or self._others_wait():
                 return keep_alive
             if not (conn.parser.unreader.buf.getvalue() or _readable(conn.sock, KEEPALIVE_LINGER)):
-                return keep_alive  # back to the main thread, which watches idle connections
+                break  # back to the main thread, which watches idle connections
+        return keep_alive
+
+    def _others_wait(self) -> bool:
+        # The pool's queue of submitted work; were it missing, this worker would act as gthread.
+        waiting = getattr(self.tpool, "_work_queue", None)
+        return waiting is None or not waiting.empty()
 
 
 def _readable(sock, timeout: float) -> bool:  # noqa: ANN001

@@ -5,6 +5,7 @@ with the last (pipelined), or after a pause (watched by the worker's main thread
 """
 
 import socket
+import threading
 import time
 
 import pytest
@@ -56,3 +57,36 @@ def test_a_kept_alive_connections_requests_are_answered_in_order(fake_provider):
 
     assert [rid for _, rid in at_once + pipelined + after_a_pause] == ["first", "second", "third", "fourth", "fifth"]
     assert {status for status, _ in at_once + pipelined + after_a_pause} <= {200, 503}
+
+
+def test_a_client_that_keeps_sending_does_not_hold_the_only_thread(fake_provider):
+    server, base = start_web(app_env(provider_url=fake_provider.base_url, REQUIRE_API_KEY="false"), threads=1)
+    port = int(base.rsplit(":", 1)[1])
+    busy = threading.Event()
+    stop_sending = threading.Event()
+
+    def keep_sending() -> None:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            number = 0
+            while not stop_sending.is_set():
+                sock.sendall(_request(f"busy-{number}"))
+                _answers(sock, 1)
+                number += 1
+                busy.set()
+
+    sender = threading.Thread(target=keep_sending)
+    sender.start()
+    try:
+        assert busy.wait(10)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as other:
+            started = time.monotonic()
+            other.sendall(_request("other"))
+            (answer,) = _answers(other, 1)
+            waited = time.monotonic() - started
+    finally:
+        stop_sending.set()
+        sender.join(15)
+        stop(server)
+
+    assert answer[1] == "other"
+    assert waited < 2  # gthread's own share; held by the sender, it waited as long as the sender sent
