@@ -68,13 +68,16 @@ def update_fields(obj: Model, names: Iterable[str]) -> None:
 def first(model: type[M], *, order_by: str = "pk", **where: Any) -> M | None:
     """
     `model.objects.filter(**where).order_by(order_by).first()`, where each condition is a column's
-    equality (a relation's by its record or key; None: IS NULL).
+    equality (a relation's by its record or key; None: IS NULL). The order is `order_by`'s, not
+    the model's Meta.ordering.
     """
     connection = connections[DEFAULT_DB_ALIAS]
     conditions = tuple((name, where[name] is None) for name in where)
-    sql, where_fields, converters = _select_statement(model, conditions, order_by, connection.alias)
+    sql, where_fields, converters = _select_statement(
+        model, conditions, order_by, connection.alias, connection.vendor
+    )
     params = [
-        field.get_db_prep_value(value.pk if isinstance(value, Model) else value, connection)
+        field.get_db_prep_value(_key(field, value) if isinstance(value, Model) else value, connection)
         for field, value in zip(where_fields, (value for value in where.values() if value is not None), strict=True)
     ]
     with connection.cursor() as cursor:
@@ -89,9 +92,18 @@ def first(model: type[M], *, order_by: str = "pk", **where: Any) -> M | None:
     return model.from_db(connection.alias, None, values)
 
 
+def _key(field: Field, record: Model) -> Any:
+    """What a relation's column holds for `record`, which must be a saved record of its model."""
+    if not field.is_relation:
+        raise ValueError(f"{field.name} is not a relation: it takes no record")
+    if not isinstance(record, field.related_model) or record._state.adding:
+        raise ValueError(f"{field.name} takes a saved {field.related_model.__name__}, not {record!r}")
+    return getattr(record, field.target_field.attname)
+
+
 @functools.cache
 def _select_statement(
-    model: type[Model], conditions: tuple[tuple[str, bool], ...], order_by: str, alias: str
+    model: type[Model], conditions: tuple[tuple[str, bool], ...], order_by: str, alias: str, vendor: str
 ) -> tuple[str, tuple[Field, ...], tuple[tuple[int, Any, tuple[Any, ...]], ...]]:
     """
     The SELECT of one record with every column, the fields its parameters are for, and the columns

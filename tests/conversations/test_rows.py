@@ -127,3 +127,10 @@ def test_first_takes_none_for_is_null_a_record_for_its_key_and_finds_nothing_as_
     assert rows.first(Assistant, owner=owner, shared=False) is None
     assert rows.first(Assistant, public_id=owned.public_id, shared=True).pk == owned.pk
     assert rows.first(Assistant, order_by="-pk").pk == owned.pk
+
+
+def test_first_refuses_a_record_that_is_not_a_saved_one_of_the_relations_model(django_user_model):
+    with pytest.raises(ValueError):
+        rows.first(Assistant, owner=django_user_model(username="never-saved"))
+    with pytest.raises(ValueError):
+        rows.first(Assistant, owner=Thread.objects.create())
