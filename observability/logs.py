@@ -46,16 +46,19 @@ class RedactSecretsFilter(logging.Filter):
 class FormattedOnce(logging.Formatter):
     """
     Formats a record once for every handler that shares this formatter (stdout and the file
-    share one): a JSON line cost about 15 µs, twice a record. Attributes starting with `_` are not
-    written out as fields.
+    share one): a JSON line cost about 15 µs, twice a record. A line with a traceback is masked
+    whole (the message alone is masked by RedactSecretsFilter), so that a key in an exception's
+    text is not written either. Attributes starting with `_` are not written out as fields.
     """
 
     def format(self, record: logging.LogRecord) -> str:
         done = record.__dict__.get("_formatted")
-        if done is not None and done[0] is self:
-            return done[1]
+        if done is not None and done[0] is self and done[1] is record.msg and done[2] is record.args:
+            return done[3]
         line = super().format(record)
-        record._formatted = (self, line)
+        if record.exc_info or record.exc_text or record.stack_info:
+            line = SECRET.sub(_mask, line)
+        record._formatted = (self, record.msg, record.args, line)
         return line
 
 

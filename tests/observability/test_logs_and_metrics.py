@@ -108,6 +108,16 @@ def test_stdout_and_the_file_get_the_same_masked_line(tmp_path, capsys):
     assert not [key for key in line if key.startswith("_")]
 
 
+def test_a_key_in_a_traceback_is_masked_too(json_lines):
+    try:
+        raise RuntimeError("upstream said: invalid key sk-live1234567890")
+    except RuntimeError:
+        logging.getLogger("some.library").exception("call failed")
+
+    (line,) = json_lines()
+    assert "1234567890" not in str(line) and "sk-***" in line["exc_info"]
+
+
 def test_metrics_need_the_token_or_a_staff_session(client, admin_client):
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
