@@ -66,10 +66,6 @@ class JsonLines(FormattedOnce, JsonFormatter):
     pass
 
 
-class TextLines(FormattedOnce):
-    pass
-
-
 def _mask(match: re.Match[str]) -> str:
     return (match.group(1) or "Bearer ") + "***"
 
@@ -84,7 +80,7 @@ def json_formatter() -> JsonFormatter:
 
 
 def text_formatter() -> logging.Formatter:
-    return TextLines("%(asctime)s %(levelname)s %(name)s [%(request_id)s %(run_id)s] %(message)s")
+    return FormattedOnce("%(asctime)s %(levelname)s %(name)s [%(request_id)s %(run_id)s] %(message)s")
 
 
 def logging_config(*, level: str, log_format: str, log_file: str) -> dict[str, Any]:

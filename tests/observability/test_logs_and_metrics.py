@@ -75,16 +75,21 @@ def test_keys_are_masked_in_any_log_line(json_lines):
     assert "sk-***" in line["message"]
 
 
-def test_logs_go_to_a_rotating_file_as_json(tmp_path):
-    log_file = tmp_path / "logs" / "app.log"
-    log_file.parent.mkdir()
+def _logged_as_configured(log_file, logger: str, level: int, message: str, **extra) -> None:
+    """Log one line through the project's own logging set-up, writing to `log_file`."""
     try:
         logging.config.dictConfig(logging_config(level="INFO", log_format="json", log_file=str(log_file)))
-        logging.getLogger("conversations").warning("run expired", extra={"run_id": "run_x"})
+        logging.getLogger(logger).log(level, message, extra=extra)
         for handler in logging.getLogger().handlers:
             handler.flush()
     finally:
         logging.config.dictConfig(settings.LOGGING)
+
+
+def test_logs_go_to_a_rotating_file_as_json(tmp_path):
+    log_file = tmp_path / "logs" / "app.log"
+    log_file.parent.mkdir()
+    _logged_as_configured(log_file, "conversations", logging.WARNING, "run expired", run_id="run_x")
 
     (line,) = [json.loads(text) for text in log_file.read_text().splitlines()]
     assert line["level"] == "WARNING" and line["run_id"] == "run_x" and line["message"] == "run expired"
@@ -92,13 +97,7 @@ def test_logs_go_to_a_rotating_file_as_json(tmp_path):
 
 def test_stdout_and_the_file_get_the_same_masked_line(tmp_path, capsys):
     log_file = tmp_path / "app.log"
-    try:
-        logging.config.dictConfig(logging_config(level="INFO", log_format="json", log_file=str(log_file)))
-        logging.getLogger("some.library").error("refused sk-live1234567890", extra={"run_id": "run_y"})
-        for handler in logging.getLogger().handlers:
-            handler.flush()
-    finally:
-        logging.config.dictConfig(settings.LOGGING)
+    _logged_as_configured(log_file, "some.library", logging.ERROR, "refused sk-live1234567890", run_id="run_y")
 
     (console,) = capsys.readouterr().err.splitlines()
     (written,) = log_file.read_text().splitlines()
