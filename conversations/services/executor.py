@@ -11,6 +11,7 @@ transaction is held across the provider call.
 """
 
 import logging
+import time
 from collections.abc import Generator, Iterator, Sequence
 
 from django.db import connection
@@ -107,7 +108,7 @@ def _model_calls(records: ReplyRecords, watch: Watch) -> Generator[RunEvent, Non
         # Reset before any event goes out: a client that leaves meanwhile finds this call settled.
         records.next_call()
         yield from events
-        _check(records, watch)
+        _check(watch, _deadline(run))
     raise AssertionError("unreachable: the last call returns or raises")
 
 
@@ -126,10 +127,11 @@ def _generate(
     records: ReplyRecords, watch: Watch, request: CompletionRequest
 ) -> Generator[RunEvent, None, Completion]:
     connection_release()
+    deadline = _deadline(records.run)
     items = stream(request)
     try:
         for item in items:
-            _check(records, watch)
+            _check(watch, deadline)
             if isinstance(item, TextDelta):
                 yield from _text(records, item)
             elif isinstance(item, ToolCallDelta):
@@ -145,11 +147,17 @@ def _generate(
     raise ProviderBadResponse("The provider's stream ended before the reply was complete.")
 
 
-def _check(records: ReplyRecords, watch: Watch) -> None:
+def _deadline(run: Run) -> float | None:
+    """When the run expires, on the monotonic clock: checked at every piece, read once a call."""
+    if run.expires_at is None:
+        return None
+    return time.monotonic() + (run.expires_at - timezone.now()).total_seconds()
+
+
+def _check(watch: Watch, deadline: float | None) -> None:
     if watch.stopped:
         raise _Stopped(watch.stopped_as or RunStatus.CANCELLED, watch.error)
-    expires_at = records.run.expires_at
-    if expires_at is not None and timezone.now() >= expires_at:
+    if deadline is not None and time.monotonic() >= deadline:
         raise _Stopped(RunStatus.EXPIRED)
 
 

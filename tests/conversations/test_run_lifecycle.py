@@ -108,6 +108,19 @@ def test_sweeper_expires_runs_past_expires_at_and_frees_the_thread(api, thread_i
     assert api.post(f"/api/v1/threads/{thread_id}/runs").status_code == 200
 
 
+def test_a_run_that_expires_mid_reply_stops_there_with_its_text_so_far(api, thread_id, fake_provider, settings):
+    settings.RUN_EXPIRES_SECONDS = 1
+    fake_provider.script(Reply(text="Lobby-01 led the morning. " * 20, chunk=5, delay=0.05))
+
+    run = api.post(f"/api/v1/threads/{thread_id}/runs").json()
+
+    run = api.get(f"/api/v1/threads/{thread_id}/runs/{run['id']}").json()
+    reply = Message.objects.get(role="assistant")
+    assert run["status"] == "expired"
+    assert reply.status == "incomplete" and reply.text.startswith("Lobby-01 led the morning.")
+    assert len(reply.text) < len("Lobby-01 led the morning. " * 20)
+
+
 def test_an_overdue_run_does_not_block_its_thread_even_without_a_sweep(api, thread_id, queued_runs):
     api.post(f"/api/v1/threads/{thread_id}/runs")
     Run.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
