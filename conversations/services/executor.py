@@ -53,7 +53,8 @@ def run_events(*, run: Run, live: bool = True) -> Iterator[RunEvent]:
     Execute a claimed run, yielding its stream events until it ends or waits for tool outputs.
     Closing the iterator early (the client went away) ends the run `incomplete`, with the text
     generated so far saved on an incomplete message. Without `live`, the reply's message and steps
-    are saved when each model call ends rather than as they start (see ReplyRecords).
+    are saved when each model call ends rather than as they start (see ReplyRecords), and the
+    pieces of text and tool calls are not sent as delta events.
     """
     records = ReplyRecords(run, live=live)
     with run_watched(run=run) as watch:
@@ -173,6 +174,8 @@ def _text(records: ReplyRecords, delta: TextDelta) -> Iterator[RunEvent]:
     if records.message is None:
         yield from _message_start(records)
     records.text.append(delta.text)
+    if not records.live:
+        return  # nobody watches the pieces: the message is returned whole
     yield RunEvent(
         "thread.message.delta",
         message_text_delta(message_id=records.message.public_id, text=delta.text),
@@ -189,6 +192,8 @@ def _tool_piece(records: ReplyRecords, piece: ToolCallDelta) -> Iterator[RunEven
     if records.tool_step is None:
         yield from _tool_step_start(records)
     records.add_tool_piece(piece)
+    if not records.live:
+        return
     yield RunEvent(
         "thread.run.step.delta",
         tool_call_delta(
