@@ -10,12 +10,14 @@ a file beside the database, on which the kernel queues the processes (web worker
 worker) the same way. SQLite's own lock is then free when it is asked for. Waiting within a process
 keeps SQLite's time-out (`OPTIONS["timeout"]`) and fails as SQLite does; between processes the wait
 is for transactions that are short by design (none spans a provider call), and a process that dies
-releases its lock.
+releases its lock. A transaction begins (and takes the locks) at its first statement, not where its
+`atomic` block opens.
 """
 
 import fcntl
 import os
 import threading
+from typing import Any
 
 from django.db.backends.sqlite3 import base
 from django.db.utils import OperationalError
@@ -26,8 +28,20 @@ _process_writer = threading.Lock()
 class DatabaseWrapper(base.DatabaseWrapper):
     _writer_file: int | None = None
     _holds_writer = False
+    _begin_pending = False
+
+    def create_cursor(self, name: str | None = None) -> "_Cursor":
+        cursor = self.connection.cursor(factory=_Cursor)
+        cursor.database = self
+        return cursor
 
     def _start_transaction_under_autocommit(self) -> None:
+        # Begun at its first statement (`_Cursor`): what a block prepares before it writes is
+        # done without holding the lock every other writer waits for.
+        self._begin_pending = True
+
+    def _begin(self) -> None:
+        self._begin_pending = False
         self._take_writer()
         try:
             super()._start_transaction_under_autocommit()
@@ -36,18 +50,21 @@ class DatabaseWrapper(base.DatabaseWrapper):
             raise
 
     def _commit(self) -> None:
+        self._begin_pending = False
         try:
             super()._commit()
         finally:
             self._release_writer()
 
     def _rollback(self) -> None:
+        self._begin_pending = False
         try:
             super()._rollback()
         finally:
             self._release_writer()
 
     def _close(self) -> None:
+        self._begin_pending = False
         try:
             super()._close()  # a transaction still open ends with the connection
         finally:
@@ -76,3 +93,19 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self._holds_writer = False
             fcntl.flock(self._writer_file, fcntl.LOCK_UN)
             _process_writer.release()
+
+
+class _Cursor(base.SQLiteCursorWrapper):
+    """Django's SQLite cursor, which begins its connection's pending transaction first."""
+
+    database: DatabaseWrapper
+
+    def execute(self, query: str, params: Any = None) -> Any:
+        if self.database._begin_pending:
+            self.database._begin()
+        return super().execute(query, params)
+
+    def executemany(self, query: str, param_list: Any) -> Any:
+        if self.database._begin_pending:
+            self.database._begin()
+        return super().executemany(query, param_list)
