@@ -94,20 +94,33 @@ def thread_title_from(question: str) -> str:
 
 
 def messages_save(*, thread: Thread, messages: Sequence[NewMessage], **extra: Any) -> list[Message]:
-    saved = [
-        rows.insert(
-            Message(
-                thread=thread,
-                role=message.role,
-                content=message.content,
-                text=content_text(message.content),
-                attachments=message.attachments,
-                metadata=message.metadata,
-                **extra,
-            )
+    return messages_insert(thread=thread, records=messages_new(messages=messages, **extra))
+
+
+def messages_new(*, messages: Sequence[NewMessage], **extra: Any) -> list[Message]:
+    """
+    The records of `messages`, not saved nor yet in a thread: built before a transaction opens,
+    so that it only writes them (on SQLite, every other writer waits while it is open).
+    """
+    return [
+        Message(
+            role=message.role,
+            content=message.content,
+            text=content_text(message.content),
+            attachments=message.attachments,
+            metadata=message.metadata,
+            **extra,
         )
         for message in messages
     ]
+
+
+def messages_insert(*, thread: Thread, records: list[Message]) -> list[Message]:
+    """Save records from `messages_new` in `thread`."""
+    for record in records:
+        record.thread = thread
+        rows.insert(record)
+    saved = records
     if saved:
         thread.created_with = None  # it holds more now
     if not thread.title:

@@ -31,9 +31,9 @@ from ..exceptions import (
     ToolOutputsRejected,
 )
 from ..selectors import Owner
-from ..models import ACTIVE_RUN_STATUSES, Assistant, Run, RunStatus, RunStep, RunStepStatus, RunStepType, Thread
+from ..models import ACTIVE_RUN_STATUSES, Assistant, Message, Run, RunStatus, RunStep, RunStepStatus, RunStepType, Thread
 from .history import thread_conversation_forget
-from .messages import NewMessage, messages_save, thread_lock_idle
+from .messages import NewMessage, messages_insert, messages_new, thread_lock_idle
 from .sweeper import run_end_now
 from .threads import thread_create
 
@@ -79,21 +79,25 @@ def run_create(
     claim's round trip. Without a configured provider the run is saved as failed (its messages
     kept) and ProviderNotConfigured raised.
     """
-    return _started(_run_start(thread, assistant, options, enqueue=enqueue, claimed=claimed, new_thread=False))
+    run = _run_new(assistant, options, claimed=claimed)
+    additional = messages_new(messages=options.additional_messages)
+    return _started(_run_start(thread, run, additional, enqueue=enqueue, new_thread=False))
 
 
-def _run_start(
-    thread: Thread, assistant: Assistant, options: RunOptions, *, enqueue: bool, claimed: bool, new_thread: bool
-) -> Run:
-    """`run_create`; a `new_thread`, made in the caller's transaction, has no run to lock out or wait for."""
+def _run_start(thread: Thread, run: Run, additional: list[Message], *, enqueue: bool, new_thread: bool) -> Run:
+    """
+    `run_create`, with its records built beforehand (`_run_new`, `messages_new`): the transaction
+    only writes them. A `new_thread`, made in the caller's transaction, has no run to lock out or
+    wait for.
+    """
     # A new thread's run fails or lands with the thread: no savepoint. Otherwise a refusal (the
     # thread is busy) leaves a caller's transaction usable.
     with transaction.atomic(savepoint=not new_thread):
         if not new_thread:
             thread_lock_idle(thread=thread, adding="runs")
         _check_runs_in_flight(thread)
-        messages_save(thread=thread, messages=options.additional_messages)
-        run = _run_insert(thread, assistant, options, claimed=claimed, contended=not new_thread)
+        messages_insert(thread=thread, records=additional)
+        _run_insert(run, thread, contended=not new_thread)
         if enqueue and run.status == RunStatus.QUEUED:
             transaction.on_commit(lambda: _enqueue(run))
     return run
@@ -121,9 +125,11 @@ def thread_run_create(
     Create a thread with its first messages (and datasets) and start a run on it, in one
     transaction; `enqueue` and `claimed` as for `run_create`.
     """
+    run = _run_new(assistant, options, claimed=claimed)
+    additional = messages_new(messages=options.additional_messages)
     with transaction.atomic():
         thread = thread_create(owner=owner, metadata=metadata, messages=messages, datasets=datasets)
-        run = _run_start(thread, assistant, options, enqueue=enqueue, claimed=claimed, new_thread=True)
+        _run_start(thread, run, additional, enqueue=enqueue, new_thread=True)
     return _started(run)
 
 
@@ -250,10 +256,10 @@ def _check_runs_in_flight(thread: Thread) -> None:
         )
 
 
-def _run_insert(thread: Thread, assistant: Assistant, options: RunOptions, *, claimed: bool, contended: bool) -> Run:
+def _run_new(assistant: Assistant, options: RunOptions, *, claimed: bool) -> Run:
     """
-    The run's row: queued, or in_progress when `claimed`, or failed at once without a configured
-    provider. `contended`: other requests may be starting runs on the same thread.
+    The run's record, not saved nor yet on a thread: queued, or in_progress when `claimed`, or
+    failed at once without a configured provider.
     """
     fields = _run_fields(assistant, options)
     if not provider_settings().configured:
@@ -265,11 +271,18 @@ def _run_insert(thread: Thread, assistant: Assistant, options: RunOptions, *, cl
         )
     elif claimed:
         fields.update(status=RunStatus.IN_PROGRESS, started_at=fields["created_at"], heartbeat_at=fields["created_at"])
+    return Run(assistant=assistant, **fields)
+
+
+def _run_insert(run: Run, thread: Thread, *, contended: bool) -> None:
+    """Save `run` on `thread`; `contended`: other requests may be starting runs on the same thread."""
+    run.thread = thread
     if not contended:
-        return rows.insert(Run(thread=thread, assistant=assistant, **fields))
+        rows.insert(run)
+        return
     try:
         with transaction.atomic():
-            return rows.insert(Run(thread=thread, assistant=assistant, **fields))
+            rows.insert(run)
     except IntegrityError:
         # Only reachable when another request won the race past the row lock (or a database
         # without row locks): the partial unique index refused this second active run.

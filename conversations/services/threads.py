@@ -10,7 +10,7 @@ from datasets.models import Dataset
 from .. import rows
 from ..models import Message, Thread
 from ..selectors import Owner
-from .messages import NewMessage, content_text, messages_save, thread_title_of
+from .messages import NewMessage, messages_insert, messages_new, thread_title_of
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,10 @@ def thread_create(
     A thread with its first messages and the datasets (datasets.Dataset) its runs analyse. The
     thread returned knows what it holds (`created_with`).
     """
-    title = thread_title_of([(m.role, content_text(m.content)) for m in messages])
+    records = messages_new(messages=messages)
+    title = thread_title_of([(record.role, record.text) for record in records])
     thread = rows.insert(Thread(owner=owner, metadata=metadata or {}, title=title))
-    saved = messages_save(thread=thread, messages=messages)
+    saved = messages_insert(thread=thread, records=records)
     if datasets:
         thread.datasets.add(*datasets)
     thread.created_with = ThreadContents(messages=tuple(saved), datasets=tuple(datasets))
