@@ -85,17 +85,14 @@ def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
     pending = b""
     for chunk in chunks:
         pending += chunk
+        held = b""
         if b"\r" in pending:
             # A CR at the very end may be the first half of a CRLF: it waits for the next piece.
-            held = pending.endswith(b"\r")
+            if pending.endswith(b"\r"):
+                pending, held = pending[:-1], b"\r"
             pending = pending.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-            if held:
-                pending = pending[:-1]
-            *lines, pending = pending.split(b"\n")
-            if held:
-                pending += b"\r"
-        else:
-            *lines, pending = pending.split(b"\n")
+        *lines, pending = pending.split(b"\n")
+        pending += held
         yield from lines
     if pending:
         yield pending.rstrip(b"\r")

@@ -181,6 +181,8 @@ class _Body(httpx2.SyncByteStream):
         try:
             while chunk := response.read1(_READ_SIZE):
                 yield chunk
+            if response.length:  # `read1` ends quietly when a sized answer is cut short
+                raise http.client.IncompleteRead(b"", response.length)
         except TimeoutError as exc:
             self.close()
             raise httpx2.ReadTimeout("The provider stopped sending in time.", request=self._request) from exc
@@ -192,11 +194,6 @@ class _Body(httpx2.SyncByteStream):
         except (http.client.HTTPException, OSError) as exc:
             self.close()
             raise httpx2.ReadError(f"Reading the answer failed: {exc!r}", request=self._request) from exc
-        if response.length:  # `read1` ends quietly when a sized answer is cut short
-            self.close()
-            raise httpx2.RemoteProtocolError(
-                "The provider closed the connection before the answer was complete.", request=self._request
-            )
         # Read to its end: closing the response (not the connection) lets the connection send again.
         response.close()
         connection, self._connection = self._connection, None

@@ -120,12 +120,11 @@ def messages_insert(*, thread: Thread, records: list[Message]) -> list[Message]:
     for record in records:
         record.thread = thread
         rows.insert(record)
-    saved = records
-    if saved:
+    if records:
         thread.created_with = None  # it holds more now
     if not thread.title:
-        _thread_title_set(thread=thread, messages=saved)
-    return saved
+        _thread_title_set(thread=thread, messages=records)
+    return records
 
 
 def _thread_title_set(*, thread: Thread, messages: Sequence[Message]) -> None:
