@@ -1,8 +1,8 @@
 """
 The Chat Completions engine, for any OpenAI-compatible server (vLLM, Ollama, llama.cpp): a
-`CompletionRequest` as parameters of `chat.completions.create(stream=True)`, and the stream's chunks
-(the provider's JSON, decoded by `client.py`) as this package's `StreamItem`s. Like the Responses
-engine it never imports the SDK.
+`CompletionRequest` as parameters of `chat.completions.create`, streamed or not, and the stream's
+chunks or the whole completion (the provider's JSON, decoded by `client.py`) as this package's
+`StreamItem`s. Like the Responses engine it never imports the SDK.
 """
 
 from collections.abc import Iterable, Iterator
@@ -30,18 +30,23 @@ def open_stream(client: Any, request: CompletionRequest) -> Any:
     is given empty there and the real ones in `extra_body`, which takes precedence.
     """
     params = request_params(request)
+    # Usage arrives in a last chunk only when asked for; every compatible server reads this.
+    params["stream_options"] = {"include_usage": True}
     return client.chat.completions.with_streaming_response.create(
         model=params.pop("model"), messages=[], stream=True, extra_body=params
     )
 
 
+def create(client: Any, request: CompletionRequest) -> Any:
+    """The whole completion, raw (its body is read by `client.py`); parameters as in `open_stream`."""
+    params = request_params(request)
+    return client.chat.completions.with_raw_response.create(
+        model=params.pop("model"), messages=[], extra_body=params
+    )
+
+
 def request_params(request: CompletionRequest) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "model": request.model,
-        "messages": _messages(request),
-        # Usage arrives in a last chunk only when asked for; every compatible server reads this.
-        "stream_options": {"include_usage": True},
-    }
+    params: dict[str, Any] = {"model": request.model, "messages": _messages(request)}
     if request.tools:
         params["tools"] = [_tool(tool) for tool in request.tools]
         params["tool_choice"] = (
@@ -155,15 +160,56 @@ def stream_items(chunks: Iterable[dict[str, Any]], request: CompletionRequest) -
             finish_reason = choice.get("finish_reason") or finish_reason
     if finish_reason is None:
         raise ProviderBadResponse("The provider's stream ended before the reply was complete.")
-    tool_calls = calls.done()
+    yield _completion(
+        request, text="".join(text), tool_calls=calls.done(), finish_reason=finish_reason,
+        usage=usage, response_id=response_id, model=model,
+    )
+
+
+def completion_of(body: dict[str, Any], request: CompletionRequest) -> Completion:
+    """The Completion of a whole chat completion."""
+    choice = body["choices"][0]
+    message = choice.get("message") or {}
+    usage = body.get("usage") or {}
+    return _completion(
+        request,
+        text=message.get("content") or "",
+        tool_calls=tuple(
+            ToolCall(
+                id=call.get("id") or new_call_id(),
+                name=call["function"]["name"],
+                arguments=call["function"].get("arguments") or "",
+            )
+            for call in message.get("tool_calls") or ()
+        ),
+        finish_reason=choice.get("finish_reason") or "stop",
+        usage=Usage(
+            prompt_tokens=usage.get("prompt_tokens") or 0,
+            completion_tokens=usage.get("completion_tokens") or 0,
+        ),
+        response_id=body.get("id") or "",
+        model=body.get("model") or "",
+    )
+
+
+def _completion(
+    request: CompletionRequest,
+    *,
+    text: str,
+    tool_calls: tuple[ToolCall, ...],
+    finish_reason: str,
+    usage: Usage,
+    response_id: str,
+    model: str,
+) -> Completion:
     if finish_reason == "length":
         finish = "length"
     elif tool_calls:
         finish = "tool_calls"
     else:
         finish = "stop"
-    yield Completion(
-        text="".join(text),
+    return Completion(
+        text=text,
         model=model or request.model,
         usage=usage,
         tool_calls=tool_calls,

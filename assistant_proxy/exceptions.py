@@ -33,6 +33,14 @@ class ProviderBadResponse(ProviderError):
     default_message = "The language-model provider sent a response that could not be read."
 
 
+class ProviderHungUp(ProviderError):
+    """The call was ended from this side, by its Hangup (the run it served was stopped)."""
+
+    status_code = 503
+    default_code = "provider_hung_up"
+    default_message = "The call to the language-model provider was ended before its answer."
+
+
 class ProviderRateLimited(ProviderError):
     status_code = 503
     default_code = "rate_limited"

@@ -1,7 +1,7 @@
 """
-The Responses engine: a `CompletionRequest` as parameters of `responses.create(stream=True)`, and the
-stream's events (the provider's JSON, decoded by `client.py`) as this package's `StreamItem`s. It
-never imports the SDK (`client.py` does that and translates its errors).
+The Responses engine: a `CompletionRequest` as parameters of `responses.create`, streamed or not, and
+the stream's events or the whole response (the provider's JSON, decoded by `client.py`) as this
+package's `StreamItem`s. It never imports the SDK (`client.py` does that and translates its errors).
 """
 
 from collections.abc import Iterable, Iterator
@@ -33,6 +33,11 @@ def open_stream(client: Any, request: CompletionRequest) -> Any:
     against its list of model names at every call (0.1 ms).
     """
     return client.responses.with_streaming_response.create(stream=True, extra_body=request_params(request))
+
+
+def create(client: Any, request: CompletionRequest) -> Any:
+    """The whole response, raw (its body is read by `client.py`); parameters as in `open_stream`."""
+    return client.responses.with_raw_response.create(extra_body=request_params(request))
 
 
 def request_params(request: CompletionRequest) -> dict[str, Any]:
@@ -115,21 +120,21 @@ def stream_items(events: Iterable[dict[str, Any]], request: CompletionRequest) -
         elif kind == "response.function_call_arguments.delta":
             if event.get("item_id") in call_indexes and event.get("delta"):
                 yield ToolCallDelta(index=call_indexes[event["item_id"]], arguments=event["delta"])
-        elif kind in ("response.completed", "response.incomplete"):
-            yield completion_of(event["response"], request)
+        elif kind in ("response.completed", "response.incomplete", "response.failed"):
+            yield completion_of(event.get("response") or {}, request)
             return
-        elif kind == "response.failed":
-            error = (event.get("response") or {}).get("error") or {}
-            raise ProviderUnavailable(
-                f"The provider failed the response: {error.get('message') or 'no reason given'}"
-            )
         elif kind == "error":
             raise ProviderUnavailable(f"The provider reported an error mid-stream: {event.get('message')}")
     raise ProviderBadResponse("The provider's stream ended before the reply was complete.")
 
 
 def completion_of(response: dict[str, Any], request: CompletionRequest) -> Completion:
-    """The Completion of a finished response object."""
+    """The Completion of a finished response object; a failed one is raised."""
+    if response.get("status") == "failed":
+        error = response.get("error") or {}
+        raise ProviderUnavailable(
+            f"The provider failed the response: {error.get('message') or 'no reason given'}"
+        )
     output = response.get("output") or []
     calls = tuple(
         ToolCall(id=item["call_id"], name=item["name"], arguments=item.get("arguments") or "")

@@ -12,13 +12,18 @@ is reused, and a request that finds it closed all the same (it cannot be sent, o
 resets the connection unread) goes once more on a new connection. One the provider closed after
 taking it is never sent again here: the SDK's retries decide.
 A provider reached through a proxy keeps httpx2's own transport (see `client.py`).
+
+A call made under a `Hangup` (see `hangup_on`) can be ended from another thread: its connection is
+shut, so that a wait for the answer, or for its next piece, ends at once with `HungUp`.
 """
 
+import contextvars
 import http.client
 import select
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx2
@@ -29,6 +34,58 @@ _READ_SIZE = 65536
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Origin = tuple[str, str, int]
+
+
+class HungUp(BaseException):
+    """
+    The call was ended by its Hangup. A BaseException, as asyncio's CancelledError is, so that the
+    SDK's retry loop, which retries every Exception, lets it through at once.
+    """
+
+
+class Hangup:
+    """
+    Ends the provider calls made under it, from any thread: each connection in use is shut (not
+    closed, which another thread's read may not survive), and any later call is refused.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        self.done = False
+
+    def __call__(self) -> None:
+        with self._lock:
+            self.done = True
+            sockets, self._sockets = self._sockets, set()
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # closed meanwhile
+
+    def _attach(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self.done:
+                raise HungUp()
+            self._sockets.add(sock)
+
+    def _detach(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            self._sockets.discard(sock)
+
+
+_hangup: contextvars.ContextVar[Hangup | None] = contextvars.ContextVar("hangup", default=None)
+
+
+@contextmanager
+def hangup_on(hangup: Hangup | None) -> Iterator[None]:
+    """Requests sent by this transport within the block can be ended by `hangup`."""
+    token = _hangup.set(hangup)
+    try:
+        yield
+    finally:
+        _hangup.reset(token)
 
 
 class PooledTransport(httpx2.BaseTransport):
@@ -47,22 +104,27 @@ class PooledTransport(httpx2.BaseTransport):
         if "transfer-encoding" in request.headers:  # a streamed body, read whole above
             headers = [(name, value) for name, value in headers if name.lower() != b"transfer-encoding"]
             headers.append((b"Content-Length", str(len(body)).encode()))
+        hangup = _hangup.get()
         while True:
             connection, reused = self._checkout(origin, timeouts.get("connect"), request)
             try:
+                if hangup is not None:
+                    hangup._attach(connection.sock)
                 response = _exchange(connection, request, target, headers, body, timeouts)
             except _Closed as closed:
-                connection.close()
+                _release(hangup, connection)
+                _hung_up(hangup)
                 if reused:
                     continue  # closed by the provider as it was taken from the pool: a new one
                 raise httpx2.RemoteProtocolError(str(closed), request=request) from closed.__cause__
             except BaseException:
-                connection.close()
+                _release(hangup, connection)
+                _hung_up(hangup)
                 raise
             return httpx2.Response(
                 response.status,
                 headers=response.getheaders(),
-                stream=_Body(self, origin, connection, response, request),
+                stream=_Body(self, origin, connection, response, request, hangup),
                 extensions={"http_version": b"HTTP/1.1", "reason_phrase": response.reason.encode("latin-1")},
             )
 
@@ -120,6 +182,18 @@ class _Closed(Exception):
     """The connection was found closed before the request could be sent on it."""
 
 
+def _release(hangup: Hangup | None, connection: http.client.HTTPConnection) -> None:
+    if hangup is not None:
+        hangup._detach(connection.sock)
+    connection.close()
+
+
+def _hung_up(hangup: Hangup | None) -> None:
+    """A call that failed because its Hangup shut the connection ends as hung up."""
+    if hangup is not None and hangup.done:
+        raise HungUp()
+
+
 def _exchange(
     connection: http.client.HTTPConnection,
     request: httpx2.Request,
@@ -169,12 +243,14 @@ class _Body(httpx2.SyncByteStream):
         connection: http.client.HTTPConnection,
         response: http.client.HTTPResponse,
         request: httpx2.Request,
+        hangup: Hangup | None,
     ) -> None:
         self._transport = transport
         self._origin = origin
         self._connection: http.client.HTTPConnection | None = connection
         self._response = response
         self._request = request
+        self._hangup = hangup
 
     def __iter__(self) -> Iterator[bytes]:
         response = self._response
@@ -188,27 +264,33 @@ class _Body(httpx2.SyncByteStream):
             raise httpx2.ReadTimeout("The provider stopped sending in time.", request=self._request) from exc
         except http.client.IncompleteRead as exc:
             self.close()
+            _hung_up(self._hangup)
             raise httpx2.RemoteProtocolError(
                 "The provider closed the connection before the answer was complete.", request=self._request
             ) from exc
         except (http.client.HTTPException, OSError) as exc:
             self.close()
+            _hung_up(self._hangup)
             raise httpx2.ReadError(f"Reading the answer failed: {exc!r}", request=self._request) from exc
         # Read to its end: closing the response (not the connection) lets the connection send again.
         response.close()
         connection, self._connection = self._connection, None
         if connection is not None:
-            if response.will_close:
+            if self._hangup is not None:
+                self._hangup._detach(connection.sock)
+            if response.will_close or (self._hangup is not None and self._hangup.done):
                 connection.close()
             else:
                 self._transport._checkin(self._origin, connection)
+        # An answer without a length ends where the Hangup shut it: cut, not whole.
+        _hung_up(self._hangup)
 
     def close(self) -> None:
         # Left before its end (or failed): the rest would still arrive on it, so it is not reused.
         connection, self._connection = self._connection, None
         if connection is not None:
             self._response.close()
-            connection.close()
+            _release(self._hangup, connection)
 
 
 def _readable(sock: socket.socket) -> bool:

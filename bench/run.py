@@ -223,29 +223,17 @@ def percentiles(values: list[float]) -> dict[str, float]:
 # --- The measurements --------------------------------------------------------------------------
 
 
-def streamed_to_end(host: str, port: int, path: str, body: dict) -> float:
-    """Seconds for a streamed answer, read to its end on this thread's kept-alive connection."""
-    connection = http.client.HTTPConnection(host, port, timeout=120)
-    started = time.perf_counter()
-    connection.request("POST", path, json.dumps(body).encode(), {"Content-Type": "application/json"})
-    response = connection.getresponse()
-    response.read()
-    connection.close()
-    if response.status != 200:
-        raise RuntimeError(f"POST {path} answered {response.status}")
-    return time.perf_counter() - started
-
-
 def added_latency(server: Server, fake: str, *, total: int, rounds: int = 5) -> dict:
     """
-    The chat against the provider called as the server calls it: streamed, read to the end. Each
+    The chat against the provider called as the server calls it: for the reply whole (unstreamed),
+    as the server asks for a reply nobody watches arrive, on a kept-alive connection. Each
     concurrency is measured in `rounds` alternating rounds, the provider alone then through the
     server, on new connections each round: the web workers share out kept-alive connections as
     they accept them, unevenly more often than not, and one round's share would stand for the run.
     """
     fake_host, fake_port = urlsplit(fake).hostname, urlsplit(fake).port
-    direct_body = {"model": "fake-model", "input": [{"role": "user", "content": QUESTION}], "stream": True}
-    direct_call = lambda: streamed_to_end(fake_host, fake_port, "/v1/responses", direct_body)  # noqa: E731
+    direct_body = {"model": "fake-model", "input": [{"role": "user", "content": QUESTION}]}
+    direct_call = lambda: timed(fake_host, fake_port, "POST", "/v1/responses", direct_body)  # noqa: E731
     served_call = lambda: timed("127.0.0.1", server.port, "POST", "/api/v1/chat", {"message": QUESTION})  # noqa: E731
     results = {}
     for concurrency in (1, 8, 32):

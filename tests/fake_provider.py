@@ -13,6 +13,7 @@ import json
 import select
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -49,7 +50,8 @@ class ReceivedRequest:
     path: str
     body: Any
     headers: dict[str, str]
-    # For streamed answers: pieces written so far, and whether the client left before the end.
+    # For streamed answers: pieces written so far. For any answer: whether the client left before
+    # its end (a whole answer is left while the reply is being "generated").
     chunks_sent: int = 0
     stream_closed_early: bool = False
 
@@ -291,14 +293,16 @@ def _handler_for(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 if self._stream(events, turn, received):
                     fake.responses_record(body, items, turn)
                 return
-            fake.responses_record(body, items, turn)
-            self._send(200, response_object(turn, model, output=responses_output(turn), done=True))
+            if self._generate_whole(turn, received):
+                fake.responses_record(body, items, turn)
+                self._send(200, response_object(turn, model, output=responses_output(turn), done=True))
 
         def _chat(self, body: dict[str, Any], received: ReceivedRequest) -> None:
             turn = fake.chat_turn(body)
             model = body.get("model", "fake-model")
             if not body.get("stream"):
-                self._send(200, chat_completion(turn, model))
+                if self._generate_whole(turn, received):
+                    self._send(200, chat_completion(turn, model))
                 return
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             chunks = [
@@ -335,6 +339,38 @@ def _handler_for(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             except OSError:
                 received.stream_closed_early = True
                 raise
+
+        def _generate_whole(self, turn: Turn, received: ReceivedRequest) -> bool:
+            """
+            Before a whole (unstreamed) answer: take as long as its pieces would have streamed,
+            then stall or cut as scripted. Whether to answer; a client that leaves meanwhile is
+            noted, as it is for a stream.
+            """
+            reply = turn.reply
+            pieces = turn.piece_count()
+            for limit in (reply.cut_after, reply.stall_after):
+                if limit is not None:
+                    pieces = min(pieces, limit)
+            if reply.delay and self._client_left_within(reply.delay * pieces):
+                received.stream_closed_early = True
+                return False
+            if reply.stall_after is not None and reply.stall_after < turn.piece_count():
+                self._stall()
+                received.stream_closed_early = True
+                return False
+            if reply.cut_after is not None and reply.cut_after < turn.piece_count():
+                self._cut()
+                return False
+            return True
+
+        def _client_left_within(self, seconds: float) -> bool:
+            """Wait `seconds` (less if the fake stops); whether the client hung up meanwhile."""
+            deadline = time.monotonic() + seconds
+            while (left := deadline - time.monotonic()) > 0 and not fake._stopping.is_set():
+                readable, _, _ = select.select([self.connection], [], [], min(left, 0.02))
+                if readable and not self.connection.recv(1, socket.MSG_PEEK):
+                    return True
+            return False
 
         def _stall(self) -> None:
             """Send nothing, keeping the connection open, until the client hangs up (or a stop)."""

@@ -51,6 +51,11 @@ class Turn:
         size = max(1, self.reply.chunk)
         return [text[i : i + size] for i in range(0, len(text), size)]
 
+    def piece_count(self) -> int:
+        """How many pieces the reply streams in: its text's and its calls' arguments'."""
+        texts = [self.reply.text, *(arguments for _, arguments in self.reply.tool_calls)]
+        return sum(len(self.pieces(text)) for text in texts)
+
 
 # --- Responses API
 

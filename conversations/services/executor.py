@@ -6,16 +6,16 @@ client's functions end the run `requires_action`. The background worker drains i
 the streaming endpoints forward its events to the client as they come.
 
 Text is kept in memory while it streams and saved when the call ends, however it ends: completed,
-cut by a token limit, cancelled, expired, failed, or abandoned by a client that went away. No
+cut by a token limit, cancelled, expired, failed, or abandoned by a client that went away. A reply
+nobody watches arrive (the one-call chat) is asked for whole instead. A run stopped from outside
+has its provider call hung up, streamed or whole, even while it waits for the first token. No
 transaction is held across the provider call.
 """
 
 import logging
-import time
 from collections.abc import Generator, Iterator, Sequence
 
 from django.db import connection
-from django.utils import timezone
 
 from assistant_proxy.client import stream
 from assistant_proxy.exceptions import ProviderBadResponse, ProviderError
@@ -109,7 +109,7 @@ def _model_calls(records: ReplyRecords, watch: Watch) -> Generator[RunEvent, Non
         # Reset before any event goes out: a client that leaves meanwhile finds this call settled.
         records.next_call()
         yield from events
-        _check(watch, _deadline(run))
+        _check(watch)
     raise AssertionError("unreachable: the last call returns or raises")
 
 
@@ -127,38 +127,37 @@ def connection_release() -> None:
 def _generate(
     records: ReplyRecords, watch: Watch, request: CompletionRequest
 ) -> Generator[RunEvent, None, Completion]:
+    """
+    One model call. Nobody watches a reply that is not `live` arrive, so it is asked for whole;
+    either way the watch's hangup ends the call when the run is stopped.
+    """
     connection_release()
-    deadline = _deadline(records.run)
-    items = stream(request)
+    items = stream(request, whole=not records.live, hangup=watch.hangup)
     try:
         for item in items:
-            _check(watch, deadline)
+            _check(watch)
             if isinstance(item, TextDelta):
                 yield from _text(records, item)
             elif isinstance(item, ToolCallDelta):
                 yield from _tool_piece(records, item)
             else:
-                if records.message is None and not item.tool_calls:
-                    # A reply without streamed text (empty, or from a server that sends it whole)
-                    # still gets its message.
+                if records.message is None and (item.text or not item.tool_calls):
+                    # A reply whose text was not streamed (an empty one, one asked for whole, or
+                    # one from a server that sends it whole) still gets its message.
                     yield from _message_start(records)
                 return item
+    except ProviderError:
+        _check(watch)  # stopped meanwhile: the call was hung up, or failed as the run ended
+        raise
     finally:
         items.close()  # stops the generation at the provider when we stop early
     raise ProviderBadResponse("The provider's stream ended before the reply was complete.")
 
 
-def _deadline(run: Run) -> float | None:
-    """When the run expires, on the monotonic clock: checked at every piece, read once a call."""
-    if run.expires_at is None:
-        return None
-    return time.monotonic() + (run.expires_at - timezone.now()).total_seconds()
-
-
-def _check(watch: Watch, deadline: float | None) -> None:
+def _check(watch: Watch) -> None:
     if watch.stopped:
         raise _Stopped(watch.stopped_as or RunStatus.CANCELLED, watch.error)
-    if deadline is not None and time.monotonic() >= deadline:
+    if watch.expired:
         raise _Stopped(RunStatus.EXPIRED)
 
 

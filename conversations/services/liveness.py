@@ -1,8 +1,9 @@
 """
 Liveness of runs being executed in this process. One background thread per process, whatever the
 number of runs: it renews their `heartbeat_at` (so the sweeper can tell a dead executor from a slow
-model) and notices when a run was cancelled, expired or deleted elsewhere, so that the executor
-stops generating within a poll interval. A process that is shutting down stops its runs here too
+model) and notices when a run was cancelled, expired or deleted elsewhere, or passed its expiry, so
+that the executor stops generating within a poll interval: a stopped run's provider call is hung up,
+even one still waiting for its answer. A process that is shutting down stops its runs here too
 (`runs_interrupt`).
 """
 
@@ -16,6 +17,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from assistant_proxy.transport import Hangup
+
 from ..exceptions import ConversationError, RunInterrupted
 from ..models import Run, RunStatus
 
@@ -25,23 +28,33 @@ RUN_DELETED = "deleted"
 
 
 class Watch:
-    """What the executor asks between provider events: has this run been stopped from outside?"""
+    """
+    What the executor asks between provider events: has this run been stopped from outside, or has
+    it expired? Its provider calls go under `hangup`, which stopping it fires.
+    """
 
-    def __init__(self, run_pk: int) -> None:
+    def __init__(self, run_pk: int, *, deadline: float | None = None) -> None:
         self.run_pk = run_pk
+        self.deadline = deadline  # when the run expires, on the monotonic clock
         self.stopped_as: str | None = None  # the status the run was moved to, or RUN_DELETED
         self.error: ConversationError | None = None  # why, when this process stopped it
         self.seen = False  # a run is only taken for deleted once the poll has seen it
+        self.hangup = Hangup()
         self._event = threading.Event()
 
     @property
     def stopped(self) -> bool:
         return self._event.is_set()
 
+    @property
+    def expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
     def stop(self, status: str, error: ConversationError | None = None) -> None:
         self.stopped_as = status
         self.error = error
         self._event.set()
+        self.hangup()
 
 
 class _Watcher:
@@ -82,6 +95,9 @@ class _Watcher:
             if not watches:
                 connection.close()  # idle: hold no database connection
                 continue
+            for watch in watches.values():
+                if watch.expired and not watch.stopped:
+                    watch.stop(RunStatus.EXPIRED)
             try:
                 if time.monotonic() - last_beat >= settings.RUN_HEARTBEAT_SECONDS:
                     _beat(list(watches))
@@ -124,9 +140,16 @@ def runs_interrupt() -> int:
 @contextmanager
 def run_watched(*, run: Run) -> Iterator[Watch]:
     """Keep the run's heartbeat going and watch for it being stopped, while the block runs."""
-    watch = Watch(run.pk)
+    watch = Watch(run.pk, deadline=_deadline(run))
     _watcher.add(watch)
     try:
         yield watch
     finally:
         _watcher.remove(watch)
+
+
+def _deadline(run: Run) -> float | None:
+    """When the run expires, on the monotonic clock, which the executor reads at every piece."""
+    if run.expires_at is None:
+        return None
+    return time.monotonic() + (run.expires_at - timezone.now()).total_seconds()

@@ -1,7 +1,7 @@
 """
 The HTTP transport under the SDK, against a scripted socket server: kept-alive connections are
-reused only when safe, failures come as httpx2's exceptions, and a stream's lines are read whole
-whatever their line ends and however the pieces fall.
+reused only when safe, failures come as httpx2's exceptions, a Hangup ends a call from another
+thread, and a stream's lines are read whole whatever their line ends and however the pieces fall.
 """
 
 import socket
@@ -12,8 +12,11 @@ from collections.abc import Callable, Iterator
 import httpx2
 import pytest
 
-from assistant_proxy.client import _lines, _proxied
-from assistant_proxy.transport import PooledTransport
+from assistant_proxy.client import _lines, _proxied, stream
+from assistant_proxy.exceptions import ProviderHungUp
+from assistant_proxy.transport import Hangup, HungUp, PooledTransport, hangup_on
+from assistant_proxy.types import CompletionRequest, Turn
+from tests.fake_provider import Fault
 
 Answer = Callable[[int, bytes], bytes | None]
 
@@ -164,6 +167,75 @@ def test_timeouts_and_refused_connections_are_httpx_errors(serve):
         with pytest.raises(httpx2.ConnectError):
             client.post(refused_url + "/v1/responses", json={})
     event.set()
+
+
+def hang_up_after(seconds: float, hangup: Hangup) -> None:
+    threading.Timer(seconds, hangup).start()
+
+
+def test_a_hangup_ends_a_request_waiting_for_its_answer_and_refuses_the_next(serve):
+    answered = threading.Event()
+    server = serve(lambda number, _: answered.wait(5) and None)
+    hangup = Hangup()
+    # A timeout far beyond the wait: only the hangup can end it this soon.
+    with httpx2.Client(transport=PooledTransport(), timeout=httpx2.Timeout(10.0)) as client:
+        hang_up_after(0.2, hangup)
+        started = time.monotonic()
+        with hangup_on(hangup), pytest.raises(HungUp):
+            client.post(server.url + "/v1/responses", json={})
+        ended = time.monotonic() - started
+        with hangup_on(hangup), pytest.raises(HungUp):
+            client.post(server.url + "/v1/responses", json={})
+    answered.set()
+
+    assert ended < 2
+    assert len(server.requests) == 1  # the second was refused before it was sent
+
+
+def test_a_hangup_ends_a_stream_between_its_pieces(serve, client):
+    more = threading.Event()
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+    server = serve(lambda number, _: head + b"9\r\ndata: 1\n\n\r\n" if not more.wait(0) else None)
+    hangup = Hangup()
+
+    opened = client.stream("POST", server.url + "/v1/responses", json={})
+    with hangup_on(hangup):
+        streamed = opened.__enter__()  # as the SDK opens a stream: the hangup's block ends here
+    pieces = streamed.iter_raw()
+    assert next(pieces) == b"data: 1\n\n"
+    hang_up_after(0.1, hangup)
+    with pytest.raises(HungUp):
+        next(pieces)
+    opened.__exit__(None, None, None)
+    more.set()
+
+
+def test_a_hangup_after_its_answer_leaves_the_pooled_connection_alone(serve, client):
+    server = serve(lambda number, _: sized(b'{"n": %d}' % number))
+    hangup = Hangup()
+
+    with hangup_on(hangup):
+        first = client.post(server.url + "/v1/responses", json={})
+    hangup()
+    second = client.post(server.url + "/v1/responses", json={})
+
+    assert (first.json(), second.json()) == ({"n": 1}, {"n": 2})
+    assert server.connections == 1
+
+
+def test_a_hung_up_call_is_not_retried_by_the_sdk(fake_provider, settings):
+    settings.OPENAI_MAX_RETRIES = 2
+    fake_provider.fail_next(Fault(hang=5), times=3)
+    hangup = Hangup()
+    request = CompletionRequest(model="fake-model", instructions="", turns=(Turn("user", "Hello?"),))
+    hang_up_after(0.2, hangup)
+    started = time.monotonic()
+
+    with pytest.raises(ProviderHungUp):
+        list(stream(request, whole=True, hangup=hangup))
+
+    assert time.monotonic() - started < 2
+    assert len(fake_provider.model_requests()) == 1
 
 
 @pytest.mark.parametrize(
