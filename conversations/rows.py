@@ -29,8 +29,12 @@ def insert(obj: M) -> M:
         obj.save(force_insert=True)
         return obj
     connection = connections[DEFAULT_DB_ALIAS]
-    sql, fields, returns_pk = _insert_statement(model, connection.alias, connection.vendor)
-    params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    sql, columns, returns_pk = _insert_statement(model, connection.alias, connection.vendor)
+    # A None that the field would pass on as None is not handed to it (3-5 µs a column).
+    params = [
+        None if (value := field.pre_save(obj, True)) is None and none_as_is else field.get_db_prep_save(value, connection)
+        for field, none_as_is in columns
+    ]
     meta = model._meta
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -142,8 +146,13 @@ def _select_statement(
 
 
 @functools.cache
-def _insert_statement(model: type[Model], alias: str, vendor: str) -> tuple[str, tuple[Field, ...], bool]:
-    """The INSERT Django makes for one `model`, its columns in order, and whether it returns the key."""
+def _insert_statement(
+    model: type[Model], alias: str, vendor: str
+) -> tuple[str, tuple[tuple[Field, bool], ...], bool]:
+    """
+    The INSERT Django makes for one `model`; its columns' fields in order, each with whether it
+    saves None as None (asked of the field itself); and whether the INSERT returns the key.
+    """
     meta = model._meta
     fields = tuple(field for field in meta.local_concrete_fields if field is not meta.auto_field)
     query = InsertQuery(model)
@@ -154,7 +163,9 @@ def _insert_statement(model: type[Model], alias: str, vendor: str) -> tuple[str,
     ((sql, params),) = compiler.as_sql()
     if sql.count("%s") != len(fields) or len(params) != len(fields):
         raise ValueError(f"{model.__name__}'s INSERT has a column that is not one plain parameter")
-    return sql, fields, returns_pk
+    connection = connections[alias]
+    columns = tuple((field, field.get_db_prep_save(None, connection) is None) for field in fields)
+    return sql, columns, returns_pk
 
 
 @functools.cache
