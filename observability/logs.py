@@ -95,9 +95,9 @@ def logging_config(*, level: str, log_format: str, log_file: str) -> dict[str, A
     }
     if log_file:
         handlers["file"] = {
-            # Several processes (web workers, the task worker) write the one file: this handler
-            # rotates it under a lock, where the standard one would rotate it under each other.
-            "class": "concurrent_log_handler.ConcurrentRotatingFileHandler",
+            # Several processes (web workers, the task worker) write the one file: each line is
+            # appended whole without a lock, and the file is rotated under one (see logfile.py).
+            "class": "observability.logfile.SharedRotatingFileHandler",
             "filename": log_file,
             "maxBytes": 10 * 1024 * 1024,
             "backupCount": 5,
