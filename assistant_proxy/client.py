@@ -5,7 +5,7 @@ and turns the SDK's errors into this package's exceptions. The engines (`respons
 
 A reply nobody watches arrive (`whole=True`: the one-call chat) is asked for whole, not streamed: one
 JSON body to read, on either side, instead of an event per piece (a chat's CPU here, 4.2 ms with its
-stream, is 3.6 ms so). A call can be ended from another thread with a `Hangup` (see `transport.py`).
+stream, is 3.6 ms so). A call can be ended from another thread with a `Hangup` (see `hangup.py`).
 
 The stream is read as the provider's own JSON (the SDK's raw streaming response, decoded here):
 building the SDK's typed model of every event cost more than everything else a reply's stream does.
@@ -40,7 +40,8 @@ from .exceptions import (
     ProviderUnavailable,
 )
 from .observed import ProviderCall
-from .transport import Hangup, HungUp, PooledTransport, hangup_on
+from .hangup import Hangup, HungUp, hangup_on
+from .transport import PooledTransport
 from .types import Completion, CompletionRequest, StreamItem
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,9 @@ def stream(
     call.finished()
 
 
-def _whole(engine: Any, cfg: ProviderSettings, request: CompletionRequest, hangup: Hangup | None) -> Completion:
+def _whole(
+    engine: Any, cfg: ProviderSettings, request: CompletionRequest, hangup: Hangup | None
+) -> Completion:
     with _translated_errors(), hangup_on(hangup):
         body = json.loads(engine.create(_client(cfg), request).http_response.content)
         return engine.completion_of(body, request)

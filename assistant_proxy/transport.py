@@ -13,20 +13,20 @@ resets the connection unread) goes once more on a new connection. One the provid
 taking it is never sent again here: the SDK's retries decide.
 A provider reached through a proxy keeps httpx2's own transport (see `client.py`).
 
-A call made under a `Hangup` (see `hangup_on`) can be ended from another thread: its connection is
+A call made under a `Hangup` (see `hangup.py`) can be ended from another thread: its connection is
 shut, so that a wait for the answer, or for its next piece, ends at once with `HungUp`.
 """
 
-import contextvars
 import http.client
 import select
 import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx2
+
+from .hangup import Hangup, HungUp, current_hangup
 
 # As many idle connections per origin as the SDK's own pool keeps in all.
 MAX_IDLE_PER_ORIGIN = 100
@@ -34,58 +34,6 @@ _READ_SIZE = 65536
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Origin = tuple[str, str, int]
-
-
-class HungUp(BaseException):
-    """
-    The call was ended by its Hangup. A BaseException, as asyncio's CancelledError is, so that the
-    SDK's retry loop, which retries every Exception, lets it through at once.
-    """
-
-
-class Hangup:
-    """
-    Ends the provider calls made under it, from any thread: each connection in use is shut (not
-    closed, which another thread's read may not survive), and any later call is refused.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sockets: set[socket.socket] = set()
-        self.done = False
-
-    def __call__(self) -> None:
-        with self._lock:
-            self.done = True
-            sockets, self._sockets = self._sockets, set()
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # closed meanwhile
-
-    def _attach(self, sock: socket.socket) -> None:
-        with self._lock:
-            if self.done:
-                raise HungUp()
-            self._sockets.add(sock)
-
-    def _detach(self, sock: socket.socket | None) -> None:
-        with self._lock:
-            self._sockets.discard(sock)
-
-
-_hangup: contextvars.ContextVar[Hangup | None] = contextvars.ContextVar("hangup", default=None)
-
-
-@contextmanager
-def hangup_on(hangup: Hangup | None) -> Iterator[None]:
-    """Requests sent by this transport within the block can be ended by `hangup`."""
-    token = _hangup.set(hangup)
-    try:
-        yield
-    finally:
-        _hangup.reset(token)
 
 
 class PooledTransport(httpx2.BaseTransport):
@@ -104,12 +52,12 @@ class PooledTransport(httpx2.BaseTransport):
         if "transfer-encoding" in request.headers:  # a streamed body, read whole above
             headers = [(name, value) for name, value in headers if name.lower() != b"transfer-encoding"]
             headers.append((b"Content-Length", str(len(body)).encode()))
-        hangup = _hangup.get()
+        hangup = current_hangup()
         while True:
             connection, reused = self._checkout(origin, timeouts.get("connect"), request)
             try:
                 if hangup is not None:
-                    hangup._attach(connection.sock)
+                    hangup.attach(connection.sock)
                 response = _exchange(connection, request, target, headers, body, timeouts)
             except _Closed as closed:
                 _release(hangup, connection)
@@ -184,7 +132,7 @@ class _Closed(Exception):
 
 def _release(hangup: Hangup | None, connection: http.client.HTTPConnection) -> None:
     if hangup is not None:
-        hangup._detach(connection.sock)
+        hangup.detach(connection.sock)
     connection.close()
 
 
@@ -277,7 +225,7 @@ class _Body(httpx2.SyncByteStream):
         connection, self._connection = self._connection, None
         if connection is not None:
             if self._hangup is not None:
-                self._hangup._detach(connection.sock)
+                self._hangup.detach(connection.sock)
             if response.will_close or (self._hangup is not None and self._hangup.done):
                 connection.close()
             else:

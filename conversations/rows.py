@@ -32,7 +32,9 @@ def insert(obj: M) -> M:
     sql, columns, returns_pk = _insert_statement(model, connection.alias, connection.vendor)
     # A None that the field would pass on as None is not handed to it (3-5 µs a column).
     params = [
-        None if (value := field.pre_save(obj, True)) is None and none_as_is else field.get_db_prep_save(value, connection)
+        None
+        if (value := field.pre_save(obj, True)) is None and none_as_is
+        else field.get_db_prep_save(value, connection)
         for field, none_as_is in columns
     ]
     meta = model._meta

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from assistant_proxy.transport import Hangup
+from assistant_proxy.hangup import Hangup
 
 from ..exceptions import ConversationError, RunInterrupted
 from ..models import Run, RunStatus

@@ -14,7 +14,8 @@ import pytest
 
 from assistant_proxy.client import _lines, _proxied, stream
 from assistant_proxy.exceptions import ProviderHungUp
-from assistant_proxy.transport import Hangup, HungUp, PooledTransport, hangup_on
+from assistant_proxy.hangup import Hangup, HungUp, hangup_on
+from assistant_proxy.transport import PooledTransport
 from assistant_proxy.types import CompletionRequest, Turn
 from tests.fake_provider import Fault
 
