@@ -66,7 +66,7 @@ def stream(
     try:
         if whole:
             completion = _whole(engine, cfg, request, hangup)
-            call.saw(completion)
+            call.answered(completion)
             yield completion
         else:
             yield from _pieces(engine, cfg, request, hangup, call)

@@ -1,6 +1,6 @@
 """
-One provider call, measured: time to its first piece and to its end, its outcome and tokens, logged
-as one line (tagged with the run id in effect) and counted in the metrics.
+One provider call, measured: time to its first piece (of a streamed answer) and to its end, its
+outcome and tokens, logged as one line (tagged with the run id in effect) and counted in the metrics.
 """
 
 import logging
@@ -30,6 +30,10 @@ class ProviderCall:
             )
         if isinstance(item, Completion):
             self.completion = item
+
+    def answered(self, completion: Completion) -> None:
+        """A whole (unstreamed) answer: it has no first piece to time apart from its end."""
+        self.completion = completion
 
     def finished(self) -> None:
         usage = self.completion.usage if self.completion is not None else None
