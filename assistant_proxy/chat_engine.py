@@ -161,8 +161,13 @@ def stream_items(chunks: Iterable[dict[str, Any]], request: CompletionRequest) -
     if finish_reason is None:
         raise ProviderBadResponse("The provider's stream ended before the reply was complete.")
     yield _completion(
-        request, text="".join(text), tool_calls=calls.done(), finish_reason=finish_reason,
-        usage=usage, response_id=response_id, model=model,
+        request,
+        text="".join(text),
+        tool_calls=calls.done(),
+        finish_reason=finish_reason,
+        usage=usage,
+        response_id=response_id,
+        model=model,
     )
 
 

@@ -39,8 +39,8 @@ from .exceptions import (
     ProviderRejected,
     ProviderUnavailable,
 )
-from .observed import ProviderCall
 from .hangup import Hangup, HungUp, hangup_on
+from .observed import ProviderCall
 from .transport import PooledTransport
 from .types import Completion, CompletionRequest, StreamItem
 
@@ -90,7 +90,11 @@ def _whole(
 
 
 def _pieces(
-    engine: Any, cfg: ProviderSettings, request: CompletionRequest, hangup: Hangup | None, call: ProviderCall
+    engine: Any,
+    cfg: ProviderSettings,
+    request: CompletionRequest,
+    hangup: Hangup | None,
+    call: ProviderCall,
 ) -> Iterator[StreamItem]:
     with ExitStack() as opened:
         with _translated_errors(), hangup_on(hangup):

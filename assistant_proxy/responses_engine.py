@@ -120,9 +120,11 @@ def stream_items(events: Iterable[dict[str, Any]], request: CompletionRequest) -
         elif kind == "response.function_call_arguments.delta":
             if event.get("item_id") in call_indexes and event.get("delta"):
                 yield ToolCallDelta(index=call_indexes[event["item_id"]], arguments=event["delta"])
-        elif kind in ("response.completed", "response.incomplete", "response.failed"):
-            yield completion_of(event.get("response") or {}, request)
+        elif kind in ("response.completed", "response.incomplete"):
+            yield completion_of(event["response"], request)
             return
+        elif kind == "response.failed":
+            raise _failure(event.get("response") or {})
         elif kind == "error":
             raise ProviderUnavailable(f"The provider reported an error mid-stream: {event.get('message')}")
     raise ProviderBadResponse("The provider's stream ended before the reply was complete.")
@@ -131,10 +133,7 @@ def stream_items(events: Iterable[dict[str, Any]], request: CompletionRequest) -
 def completion_of(response: dict[str, Any], request: CompletionRequest) -> Completion:
     """The Completion of a finished response object; a failed one is raised."""
     if response.get("status") == "failed":
-        error = response.get("error") or {}
-        raise ProviderUnavailable(
-            f"The provider failed the response: {error.get('message') or 'no reason given'}"
-        )
+        raise _failure(response)
     output = response.get("output") or []
     calls = tuple(
         ToolCall(id=item["call_id"], name=item["name"], arguments=item.get("arguments") or "")
@@ -172,3 +171,9 @@ def _output_text(messages: list[dict[str, Any]]) -> str:
         for part in message.get("content") or []
         if part.get("type") == "output_text"
     )
+
+
+def _failure(response: dict[str, Any]) -> ProviderUnavailable:
+    """A failed response's error, in the provider's words."""
+    error = response.get("error") or {}
+    return ProviderUnavailable(f"The provider failed the response: {error.get('message') or 'no reason given'}")

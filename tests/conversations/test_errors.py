@@ -1,5 +1,6 @@
 """Errors: bad input and provider failures, always in OpenAI's error shape, never losing input."""
 
+import json
 import socket
 
 import pytest
@@ -52,6 +53,32 @@ def test_provider_failures_map_to_clear_errors(api, fake_provider, engine, fault
     assert run.status == RunStatus.FAILED
     assert run.last_error["code"] == code
     _assert_usable(api, run.thread.public_id)
+
+
+FAILED_RESPONSE = {"id": "resp_1", "status": "failed", "error": {"message": "The model is overloaded"}, "output": []}
+
+
+@pytest.mark.parametrize(
+    ("stream", "raw", "reason"),
+    [
+        (False, json.dumps(FAILED_RESPONSE).encode(), "The model is overloaded"),
+        (True, b"event: response.failed\ndata: %s\n\n" % json.dumps(
+            {"type": "response.failed", "response": FAILED_RESPONSE}).encode(), "The model is overloaded"),
+        (True, b'event: response.failed\ndata: {"type": "response.failed"}\n\n', "no reason given"),
+    ],
+    ids=["whole", "streamed", "streamed-without-its-response"],
+)
+def test_a_response_the_provider_failed_is_503_in_its_words(api, fake_provider, stream, raw, reason):
+    fake_provider.fail_next(Fault(status=200, raw=raw))
+
+    response = api.post("/api/v1/chat", {"message": "Views today?", "stream": stream}, format="json")
+
+    assert response.status_code == 503
+    error = _error(response)
+    assert error["code"] == "provider_unavailable"
+    assert error["message"] == f"The provider failed the response: {reason}"
+    assert Message.objects.get().text == "Views today?"
+    assert Run.objects.get().status == RunStatus.FAILED
 
 
 def _assert_usable(api, thread_id):
