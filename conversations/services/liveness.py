@@ -1,9 +1,10 @@
 """
 Liveness of runs being executed in this process. One background thread per process, whatever the
 number of runs: it renews their `heartbeat_at` (so the sweeper can tell a dead executor from a slow
-model) and notices when a run was cancelled, expired or deleted elsewhere, or passed its expiry, so
-that the executor stops generating within a poll interval: a stopped run's provider call is hung up,
-even one still waiting for its answer. A process that is shutting down stops its runs here too
+model) and notices when a run was cancelled, expired or deleted elsewhere; a second one, which never
+waits for the database, notices runs past their expiry. Either way the executor stops generating
+within a poll interval: a stopped run's provider call is hung up, even one still waiting for its
+answer. A process that is shutting down stops its runs here too
 (`runs_interrupt`).
 """
 
@@ -62,6 +63,7 @@ class _Watcher:
         self._lock = threading.Lock()
         self._watches: dict[int, Watch] = {}
         self._thread: threading.Thread | None = None
+        self._clock: threading.Thread | None = None
         self._interrupted: ConversationError | None = None
 
     def add(self, watch: Watch) -> None:
@@ -72,6 +74,9 @@ class _Watcher:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="run-liveness", daemon=True)
                 self._thread.start()
+            if watch.deadline is not None and (self._clock is None or not self._clock.is_alive()):
+                self._clock = threading.Thread(target=self._expire, name="run-expiry", daemon=True)
+                self._clock.start()
 
     def remove(self, watch: Watch) -> None:
         with self._lock:
@@ -95,9 +100,6 @@ class _Watcher:
             if not watches:
                 connection.close()  # idle: hold no database connection
                 continue
-            for watch in watches.values():
-                if watch.expired and not watch.stopped:
-                    watch.stop(RunStatus.EXPIRED)
             try:
                 if time.monotonic() - last_beat >= settings.RUN_HEARTBEAT_SECONDS:
                     _beat(list(watches))
@@ -106,6 +108,19 @@ class _Watcher:
             except Exception:  # noqa: BLE001  (a missed poll must never end the thread)
                 logger.warning("Run liveness poll failed", exc_info=True)
                 connection.close()
+
+
+    def _expire(self) -> None:
+        """
+        Stop the runs past their expiry, in a thread of its own: the poll's writes may wait for the
+        database (SQLite's write lock, a slow server), and a run's expiry must not wait with them.
+        """
+        while True:
+            time.sleep(settings.RUN_CANCEL_POLL_SECONDS)
+            with self._lock:
+                expired = [watch for watch in self._watches.values() if watch.expired and not watch.stopped]
+            for watch in expired:
+                watch.stop(RunStatus.EXPIRED)
 
 
 def _beat(run_pks: list[int]) -> None:
