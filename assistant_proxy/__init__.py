@@ -2,5 +2,5 @@
 The only package that talks to a language-model provider.
 
 Callers build a `CompletionRequest` and get back a frozen `Completion`, or one of the exceptions in
-`assistant_proxy.exceptions`; SDK objects and SDK errors never leave this package.
+`assistant_proxy.exceptions`; the provider's HTTP answers and failures never leave this package.
 """

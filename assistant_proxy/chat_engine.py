@@ -1,8 +1,8 @@
 """
 The Chat Completions engine, for any OpenAI-compatible server (vLLM, Ollama, llama.cpp): a
-`CompletionRequest` as parameters of `chat.completions.create`, streamed or not, and the stream's
+`CompletionRequest` as the body of `POST /chat/completions`, streamed or not, and the stream's
 chunks or the whole completion (the provider's JSON, decoded by `client.py`) as this package's
-`StreamItem`s. Like the Responses engine it never imports the SDK.
+`StreamItem`s.
 """
 
 from collections.abc import Iterable, Iterator
@@ -22,31 +22,16 @@ from .types import (
 )
 from .values import new_call_id, sampling
 
-
-def open_stream(client: Any, request: CompletionRequest) -> Any:
-    """
-    The streamed completion, raw: a context manager whose response yields the chunk lines. The
-    parameters go as `extra_body` (see `client.py`); the SDK's signature requires `messages`, so it
-    is given empty there and the real ones in `extra_body`, which takes precedence.
-    """
-    params = request_params(request)
-    # Usage arrives in a last chunk only when asked for; every compatible server reads this.
-    params["stream_options"] = {"include_usage": True}
-    return client.chat.completions.with_streaming_response.create(
-        model=params.pop("model"), messages=[], stream=True, extra_body=params
-    )
+PATH = "/chat/completions"
 
 
-def create(client: Any, request: CompletionRequest) -> Any:
-    """The whole completion, raw (its body is read by `client.py`); parameters as in `open_stream`."""
-    params = request_params(request)
-    return client.chat.completions.with_raw_response.create(
-        model=params.pop("model"), messages=[], extra_body=params
-    )
-
-
-def request_params(request: CompletionRequest) -> dict[str, Any]:
+def request_params(request: CompletionRequest, *, stream: bool) -> dict[str, Any]:
+    """The body of `POST /chat/completions` for `request`, streamed or whole."""
     params: dict[str, Any] = {"model": request.model, "messages": _messages(request)}
+    if stream:
+        # Usage arrives in a last chunk only when asked for; every compatible server reads this.
+        params["stream"] = True
+        params["stream_options"] = {"include_usage": True}
     if request.tools:
         params["tools"] = [_tool(tool) for tool in request.tools]
         params["tool_choice"] = (

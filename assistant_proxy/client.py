@@ -1,52 +1,39 @@
 """
-The one module that imports `openai`: opens the configured engine's stream for a `CompletionRequest`
-and turns the SDK's errors into this package's exceptions. The engines (`responses_engine`,
-`chat_engine`) turn requests into parameters and the stream's events into this package's types.
+Where the configured engine meets the provider: `stream` makes one model call for a
+`CompletionRequest` and yields what comes back as this package's types; `conversation_create` makes
+a provider Conversation. The engines (`responses_engine`, `chat_engine`) turn requests into bodies
+and the provider's JSON into `StreamItem`s; `calls.py` sends, retries and raises.
 
 A reply nobody watches arrive (`whole=True`: the one-call chat) is asked for whole, not streamed: one
 JSON body to read, on either side, instead of an event per piece (a chat's CPU here, 4.2 ms with its
 stream, is 3.6 ms so). A call can be ended from another thread with a `Hangup` (see `hangup.py`).
 
-The stream is read as the provider's own JSON (the SDK's raw streaming response, decoded here):
-building the SDK's typed model of every event cost more than everything else a reply's stream does.
-Likewise the engines send their parameters, plain JSON already, as the SDK's `extra_body`: the SDK
-walks typed parameters against its TypedDicts item by item, which grew with the history (a call with
-20 messages: 5.0 ms, 1.3 ms as extra_body). The SDK still sends, retries and raises status errors,
-over the project's own HTTP transport (`transport.py`), which cost a chat 1 ms of CPU less than
-httpx2's.
+A stream's server-sent events are split and decoded here, as bytes (JSON parses bytes): decoding
+every piece to text first, or building a typed model of every event, cost more than everything
+else a reply's stream does.
 """
 
-import functools
 import json
 import logging
-import urllib.request
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
-import httpx2
-import openai
-
-from . import chat_engine, responses_engine
+from . import calls, chat_engine, responses_engine
 from .conf import Engine, ProviderSettings, provider_settings
 from .exceptions import (
     ProviderBadResponse,
     ProviderError,
     ProviderHungUp,
     ProviderNotConfigured,
-    ProviderRateLimited,
-    ProviderRejected,
     ProviderUnavailable,
 )
-from .hangup import Hangup, HungUp, hangup_on
+from .hangup import Hangup, HungUp
 from .observed import ProviderCall
-from .transport import PooledTransport
+from .transport import TransportError
 from .types import Completion, CompletionRequest, StreamItem
 
 logger = logging.getLogger(__name__)
-
-OPENAI_URL = "https://api.openai.com/v1"  # the SDK's, where no base URL is set
 
 
 def stream(
@@ -84,9 +71,9 @@ def stream(
 def _whole(
     engine: Any, cfg: ProviderSettings, request: CompletionRequest, hangup: Hangup | None
 ) -> Completion:
-    with _translated_errors(), hangup_on(hangup):
-        body = json.loads(engine.create(_client(cfg), request).http_response.content)
-        return engine.completion_of(body, request)
+    content = calls.post(cfg, engine.PATH, engine.request_params(request, stream=False), hangup=hangup)
+    with _unreadable_as_bad_response():
+        return engine.completion_of(json.loads(content), request)
 
 
 def _pieces(
@@ -96,16 +83,17 @@ def _pieces(
     hangup: Hangup | None,
     call: ProviderCall,
 ) -> Iterator[StreamItem]:
-    with ExitStack() as opened:
-        with _translated_errors(), hangup_on(hangup):
-            response = opened.enter_context(engine.open_stream(_client(cfg), request))
-        with _translated_errors(streaming=True):
-            events = _events(_lines(response.http_response.iter_bytes()))
+    answer = calls.post_streamed(cfg, engine.PATH, engine.request_params(request, stream=True), hangup=hangup)
+    try:
+        with _unreadable_as_bad_response(), _failures_mid_answer():
+            events = _events(_lines(answer.iter_bytes()))
             for item in engine.stream_items(events, request):
                 call.saw(item)
                 if isinstance(item, Completion):
                     _read_to_end(events)
                 yield item
+    finally:
+        answer.close()  # left early: the rest is not read, and the connection not reused
 
 
 def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -168,102 +156,32 @@ def conversation_create(*, metadata: dict[str, str] | None = None) -> str:
     cfg = provider_settings()
     if not cfg.configured:
         raise ProviderNotConfigured()
-    with _translated_errors():
-        conversation = _client(cfg).conversations.create(metadata=metadata or {})
-    return conversation.id
-
-
-@functools.lru_cache(maxsize=4)
-def _client(cfg: ProviderSettings) -> openai.OpenAI:
-    # One client per configuration keeps its connection pool warm across requests. Through a
-    # proxy from the environment, httpx2's own transport (the SDK's default client) goes.
-    proxied = _proxied(cfg.base_url or OPENAI_URL)
-    return openai.OpenAI(
-        api_key=cfg.api_key,
-        base_url=cfg.base_url or None,
-        timeout=openai.Timeout(cfg.timeout, connect=cfg.connect_timeout),
-        max_retries=cfg.max_retries,
-        http_client=None if proxied else openai.DefaultHttpxClient(transport=PooledTransport()),
-    )
-
-
-def _proxied(url: str) -> bool:
-    """Whether the environment sends requests to `url` through a proxy (HTTPS_PROXY and the rest)."""
-    parts = urlsplit(url)
-    proxies = urllib.request.getproxies()
-    if not (proxies.get(parts.scheme) or proxies.get("all")):
-        return False
-    return not urllib.request.proxy_bypass(parts.hostname or "")
+    content = calls.post(cfg, "/conversations", {"metadata": metadata or {}})
+    with _unreadable_as_bad_response():
+        conversation_id = json.loads(content)["id"]
+        if not isinstance(conversation_id, str) or not conversation_id:
+            raise ValueError(f"no conversation id: {conversation_id!r}")
+    return conversation_id
 
 
 @contextmanager
-def _translated_errors(*, streaming: bool = False) -> Iterator[None]:
+def _failures_mid_answer() -> Iterator[None]:
+    """A streamed answer that breaks, stalls or is hung up on as it arrives."""
     try:
         yield
     except HungUp as exc:
         raise ProviderHungUp() from exc
-    except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-        logger.warning("Provider refused the credentials: HTTP %s", exc.status_code)
-        raise ProviderRejected(
-            "The language-model provider refused the API key: check OPENAI_API_KEY.",
-            code="provider_auth_failed",
-        ) from exc
-    except openai.RateLimitError as exc:
-        raise ProviderRateLimited(retry_after=_retry_after(exc.response.headers)) from exc
-    except openai.APITimeoutError as exc:
-        raise ProviderUnavailable("The language-model provider did not answer in time.") from exc
-    except openai.APIConnectionError as exc:
-        if streaming:
-            raise ProviderUnavailable(
-                "The connection to the language-model provider broke in the middle of the reply."
-            ) from exc
-        raise ProviderUnavailable("The language-model provider could not be reached.") from exc
-    except openai.InternalServerError as exc:
-        raise ProviderUnavailable(
-            f"The language-model provider failed with HTTP {exc.status_code}."
-        ) from exc
-    except openai.APIStatusError as exc:
-        raise ProviderRejected(
-            f"The language-model provider rejected the request (HTTP {exc.status_code}): "
-            f"{_provider_message(exc)}"
-        ) from exc
-    except openai.APIResponseValidationError as exc:
-        logger.warning("Unreadable provider response: %s", exc)
-        raise ProviderBadResponse() from exc
-    except openai.APIError as exc:
-        # Raised by the SDK for an error event in the middle of a stream.
-        raise ProviderUnavailable(
-            f"The language-model provider failed in the middle of the reply: {exc.message}"
-        ) from exc
-    except httpx2.TimeoutException as exc:
-        raise ProviderUnavailable("The language-model provider did not answer in time.") from exc
-    except httpx2.RequestError as exc:
-        # The raw stream's transport errors, which the SDK's typed stream would have wrapped.
-        raise ProviderUnavailable(
-            "The connection to the language-model provider broke in the middle of the reply."
-        ) from exc
+    except TransportError as exc:
+        raise calls.failure_of(exc, mid_answer=True) from exc
+
+
+@contextmanager
+def _unreadable_as_bad_response() -> Iterator[None]:
+    try:
+        yield
+    except ProviderError:
+        raise
     except (ValueError, AttributeError, TypeError, KeyError, IndexError) as exc:
         # Malformed JSON or a body of the wrong shape.
         logger.warning("Unreadable provider response: %s", exc)
         raise ProviderBadResponse() from exc
-
-
-def _retry_after(headers: Any) -> int | None:
-    try:
-        return max(1, round(float(headers.get("retry-after", ""))))
-    except (TypeError, ValueError):
-        return None
-
-
-def _provider_message(exc: openai.APIStatusError) -> str:
-    """The provider's own words, shortened, and without our key should it quote it."""
-    body = exc.body
-    message = exc.message
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        if isinstance(error, dict) and error.get("message"):
-            message = str(error["message"])
-    api_key = provider_settings().api_key
-    if api_key:
-        message = message.replace(api_key, "***")
-    return message[:500]

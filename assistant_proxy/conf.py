@@ -28,6 +28,8 @@ class ProviderSettings:
     connect_timeout: float
     max_retries: int
     conversations: bool
+    organization: str = ""
+    project: str = ""
 
     @property
     def configured(self) -> bool:
@@ -50,6 +52,8 @@ def provider_settings() -> ProviderSettings:
         connect_timeout=float(settings.OPENAI_CONNECT_TIMEOUT),
         max_retries=int(settings.OPENAI_MAX_RETRIES),
         conversations=bool(settings.OPENAI_CONVERSATIONS),
+        organization=settings.OPENAI_ORG_ID,
+        project=settings.OPENAI_PROJECT_ID,
     )
 
 
@@ -62,6 +66,8 @@ _READ = {
     "OPENAI_CONNECT_TIMEOUT",
     "OPENAI_MAX_RETRIES",
     "OPENAI_CONVERSATIONS",
+    "OPENAI_ORG_ID",
+    "OPENAI_PROJECT_ID",
 }
 
 

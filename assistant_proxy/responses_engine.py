@@ -1,7 +1,7 @@
 """
-The Responses engine: a `CompletionRequest` as parameters of `responses.create`, streamed or not, and
+The Responses engine: a `CompletionRequest` as the body of `POST /responses`, streamed or not, and
 the stream's events or the whole response (the provider's JSON, decoded by `client.py`) as this
-package's `StreamItem`s. It never imports the SDK (`client.py` does that and translates its errors).
+package's `StreamItem`s.
 """
 
 from collections.abc import Iterable, Iterator
@@ -26,22 +26,14 @@ from .values import sampling
 MIN_OUTPUT_TOKENS = 16
 
 
-def open_stream(client: Any, request: CompletionRequest) -> Any:
-    """
-    The streamed response, raw: a context manager whose response yields the event lines. The
-    parameters go as `extra_body` (see `client.py`), the model too: the SDK checks a typed `model`
-    against its list of model names at every call (0.1 ms).
-    """
-    return client.responses.with_streaming_response.create(stream=True, extra_body=request_params(request))
+PATH = "/responses"
 
 
-def create(client: Any, request: CompletionRequest) -> Any:
-    """The whole response, raw (its body is read by `client.py`); parameters as in `open_stream`."""
-    return client.responses.with_raw_response.create(extra_body=request_params(request))
-
-
-def request_params(request: CompletionRequest) -> dict[str, Any]:
+def request_params(request: CompletionRequest, *, stream: bool) -> dict[str, Any]:
+    """The body of `POST /responses` for `request`, streamed or whole."""
     params: dict[str, Any] = {"model": request.model, "input": _input_items(request.turns)}
+    if stream:
+        params["stream"] = True
     if request.instructions:
         params["instructions"] = request.instructions
     if request.prompt_id:

@@ -1,34 +1,32 @@
 """
-The last layer under the SDK: HTTP/1.1 on the standard library's `http.client`, kept-alive
-connections pooled per origin. The SDK still builds, sends, retries and raises as ever, through
-httpx2's `Client`; only what httpx2 hands to httpcore2 and h11 is done here, which took a third of
-the CPU a chat spent on its provider call (h11 validates and re-reads every header and every piece
-of a stream in Python, and a request crosses five layers of generators on its way).
+HTTP/1.1 to the provider on the standard library's `http.client`: kept-alive connections pooled per
+origin, through the environment's HTTP proxy where it names one (HTTPS_PROXY and the rest, as curl
+and the SDKs read them), and ended from another thread by a `Hangup`.
 
-Timeouts are httpx2's (connect, write, read), and failures are raised as httpx2's exceptions, so the
-SDK retries and the caller translates them as before. A connection goes back to the pool only once
-its response has been read to the end; one closed by the provider while idle is noticed before it
-is reused, and a request that finds it closed all the same (it cannot be sent, or the provider
-resets the connection unread) goes once more on a new connection. One the provider closed after
-taking it is never sent again here: the SDK's retries decide.
-A provider reached through a proxy keeps httpx2's own transport (see `client.py`).
+A connection goes back to the pool only once its answer has been read to the end; one closed by the
+provider while idle is noticed before it is reused, and a request that finds it closed all the same
+(it cannot be sent, or the provider resets the connection unread) goes once more on a new
+connection. One the provider closed after taking it is never sent again here: the caller's retries
+decide (`calls.py`).
 
-A call made under a `Hangup` (see `hangup.py`) can be ended from another thread: its connection is
-shut, so that a wait for the answer, or for its next piece, ends at once with `HungUp`.
+A call made under a `Hangup` (see `hangup.py`) has its connection shut when the Hangup fires, so
+that a wait for the answer, or for its next piece, ends at once with `HungUp`.
 """
 
+import base64
 import http.client
 import select
 import socket
+import ssl
 import threading
+import urllib.request
 from collections.abc import Iterator
-from typing import Any
+from email.message import Message
+from urllib.parse import SplitResult, unquote, urlsplit
 
-import httpx2
+from .hangup import Hangup, HungUp
 
-from .hangup import Hangup, HungUp, current_hangup
-
-# As many idle connections per origin as the SDK's own pool keeps in all.
+# Idle connections kept per origin.
 MAX_IDLE_PER_ORIGIN = 100
 _READ_SIZE = 65536
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -36,45 +34,130 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 Origin = tuple[str, str, int]
 
 
-class PooledTransport(httpx2.BaseTransport):
-    def __init__(self, *, ssl_context: Any = None) -> None:
+class TransportError(Exception):
+    """The exchange failed below HTTP: nothing, or not all, of an answer arrived."""
+
+
+class ConnectFailed(TransportError):
+    """No connection could be opened: the request was not sent."""
+
+
+class TimedOut(TransportError):
+    """The provider did not accept, take or answer the request in time."""
+
+
+class Broken(TransportError):
+    """The connection broke, or the provider closed it, before the answer was complete."""
+
+
+class Answer:
+    """
+    The provider's answer: its status and headers at once, its body as it arrives (`iter_bytes`) or
+    whole (`read`). The connection goes back to the pool once the body has been read to its end;
+    `close` leaves it unread (and the connection is not reused).
+    """
+
+    def __init__(
+        self,
+        pool: "Pool",
+        origin: Origin,
+        connection: http.client.HTTPConnection,
+        response: http.client.HTTPResponse,
+        hangup: Hangup | None,
+    ) -> None:
+        self.status = response.status
+        self.headers: Message = response.headers
+        self._pool = pool
+        self._origin = origin
+        self._connection: http.client.HTTPConnection | None = connection
+        self._response = response
+        self._hangup = hangup
+
+    def read(self) -> bytes:
+        return b"".join(self.iter_bytes())
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        response = self._response
+        try:
+            while chunk := response.read1(_READ_SIZE):
+                yield chunk
+            if response.length:  # `read1` ends quietly when a sized answer is cut short
+                raise http.client.IncompleteRead(b"", response.length)
+        except TimeoutError as exc:
+            self.close()
+            raise TimedOut("The provider stopped sending in time.") from exc
+        except http.client.IncompleteRead as exc:
+            self.close()
+            _hung_up(self._hangup)
+            raise Broken("The provider closed the connection before the answer was complete.") from exc
+        except (http.client.HTTPException, OSError) as exc:
+            self.close()
+            _hung_up(self._hangup)
+            raise Broken(f"Reading the answer failed: {exc!r}") from exc
+        # Read to its end: closing the response (not the connection) lets the connection send again.
+        response.close()
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            if self._hangup is not None:
+                self._hangup.detach(connection.sock)
+            if response.will_close or (self._hangup is not None and self._hangup.done):
+                connection.close()
+            else:
+                self._pool._checkin(self._origin, connection)
+        # An answer without a length ends where the Hangup shut it: cut, not whole.
+        _hung_up(self._hangup)
+
+    def close(self) -> None:
+        # Left before its end (or failed): the rest would still arrive on it, so it is not reused.
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            self._response.close()
+            _release(self._hangup, connection)
+
+
+class Pool:
+    """Kept-alive connections per origin, shared by the threads of a process."""
+
+    def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
         self._ssl_context = ssl_context
         self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
 
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        url = request.url
-        origin = (url.scheme, url.host, url.port or _DEFAULT_PORTS[url.scheme])
-        timeouts = request.extensions.get("timeout") or {}
-        target = url.raw_path.decode("ascii")
-        body = request.read()
-        headers = request.headers.raw
-        if "transfer-encoding" in request.headers:  # a streamed body, read whole above
-            headers = [(name, value) for name, value in headers if name.lower() != b"transfer-encoding"]
-            headers.append((b"Content-Length", str(len(body)).encode()))
-        hangup = current_hangup()
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str],
+        body: bytes | None,
+        connect_timeout: float,
+        timeout: float,
+        hangup: Hangup | None = None,
+    ) -> Answer:
+        """
+        Send one request and return its answer once the status and headers have come: `TimedOut`
+        (connect, send or answer), `ConnectFailed`, `Broken`, or `HungUp` when `hangup` fires.
+        """
+        parts = urlsplit(url)
+        origin = (parts.scheme, parts.hostname or "", parts.port or _DEFAULT_PORTS[parts.scheme])
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         while True:
-            connection, reused = self._checkout(origin, timeouts.get("connect"), request)
+            connection, reused = self._checkout(origin, connect_timeout)
             try:
                 if hangup is not None:
                     hangup.attach(connection.sock)
-                response = _exchange(connection, request, target, headers, body, timeouts)
+                response = _exchange(connection, method, target, headers, body, timeout)
             except _Closed as closed:
                 _release(hangup, connection)
                 _hung_up(hangup)
                 if reused:
                     continue  # closed by the provider as it was taken from the pool: a new one
-                raise httpx2.RemoteProtocolError(str(closed), request=request) from closed.__cause__
+                raise Broken(str(closed)) from closed.__cause__
             except BaseException:
                 _release(hangup, connection)
                 _hung_up(hangup)
                 raise
-            return httpx2.Response(
-                response.status,
-                headers=response.getheaders(),
-                stream=_Body(self, origin, connection, response, request, hangup),
-                extensions={"http_version": b"HTTP/1.1", "reason_phrase": response.reason.encode("latin-1")},
-            )
+            return Answer(self, origin, connection, response, hangup)
 
     def close(self) -> None:
         with self._lock:
@@ -83,37 +166,41 @@ class PooledTransport(httpx2.BaseTransport):
             for connection in connections:
                 connection.close()
 
-    def _checkout(
-        self, origin: Origin, connect_timeout: float | None, request: httpx2.Request
-    ) -> tuple[http.client.HTTPConnection, bool]:
+    def _checkout(self, origin: Origin, connect_timeout: float) -> tuple[http.client.HTTPConnection, bool]:
         while True:
             with self._lock:
                 pool = self._idle.get(origin)
                 connection = pool.pop() if pool else None
             if connection is None:
-                return self._connect(origin, connect_timeout, request), False
+                return self._connect(origin, connect_timeout), False
             if connection.sock is not None and not _readable(connection.sock):
                 return connection, True
             connection.close()  # the provider closed it while it was idle (or sent what it should not)
 
-    def _connect(
-        self, origin: Origin, timeout: float | None, request: httpx2.Request
-    ) -> http.client.HTTPConnection:
+    def _connect(self, origin: Origin, timeout: float) -> http.client.HTTPConnection:
         scheme, host, port = origin
+        proxy = _proxy_for(scheme, host)
+        address = (proxy.hostname or "", proxy.port or 80) if proxy else (host, port)
         if scheme == "https":
             if self._ssl_context is None:
-                self._ssl_context = httpx2.create_ssl_context()
-            connection = http.client.HTTPSConnection(host, port, timeout=timeout, context=self._ssl_context)
+                self._ssl_context = ssl.create_default_context()
+            connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+                *address, timeout=timeout, context=self._ssl_context
+            )
+            if proxy:
+                connection.set_tunnel(host, port, headers=_proxy_headers(proxy))
+        elif proxy:
+            connection = _ProxiedHTTPConnection(proxy, origin, timeout)
         else:
             connection = http.client.HTTPConnection(host, port, timeout=timeout)
         try:
             connection.connect()
         except TimeoutError as exc:
             connection.close()
-            raise httpx2.ConnectTimeout(f"Connecting to {host}:{port} timed out.", request=request) from exc
+            raise TimedOut(f"Connecting to {host}:{port} timed out.") from exc
         except OSError as exc:
             connection.close()
-            raise httpx2.ConnectError(f"Could not connect to {host}:{port}: {exc}", request=request) from exc
+            raise ConnectFailed(f"Could not connect to {host}:{port}: {exc}") from exc
         connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return connection
 
@@ -124,6 +211,40 @@ class PooledTransport(httpx2.BaseTransport):
                 pool.append(connection)
                 return
         connection.close()
+
+
+class _ProxiedHTTPConnection(http.client.HTTPConnection):
+    """Plain HTTP through a proxy: to the proxy, each request naming its whole URL."""
+
+    def __init__(self, proxy: SplitResult, origin: Origin, timeout: float) -> None:
+        super().__init__(proxy.hostname or "", proxy.port or 80, timeout=timeout)
+        scheme, host, port = origin
+        self._prefix = f"{scheme}://{host}:{port}"
+        self._proxy_headers = _proxy_headers(proxy)
+
+    def putrequest(self, method: str, url: str, **kwargs: bool) -> None:
+        super().putrequest(method, self._prefix + url, **kwargs)
+        for name, value in self._proxy_headers.items():
+            self.putheader(name, value)
+
+
+def _proxy_for(scheme: str, host: str) -> SplitResult | None:
+    """The environment's proxy for `scheme` and `host`, unless NO_PROXY exempts the host."""
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(host):
+        return None
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if parts.scheme != "http":
+        raise ConnectFailed(f"Only HTTP proxies are supported, not {parts.scheme}:// ({scheme.upper()}_PROXY).")
+    return parts
+
+
+def _proxy_headers(proxy: SplitResult) -> dict[str, str]:
+    if proxy.username is None:
+        return {}
+    credentials = f"{unquote(proxy.username)}:{unquote(proxy.password or '')}".encode()
+    return {"Proxy-Authorization": "Basic " + base64.b64encode(credentials).decode("ascii")}
 
 
 class _Closed(Exception):
@@ -144,101 +265,42 @@ def _hung_up(hangup: Hangup | None) -> None:
 
 def _exchange(
     connection: http.client.HTTPConnection,
-    request: httpx2.Request,
+    method: str,
     target: str,
-    headers: list[tuple[bytes, bytes]],
-    body: bytes,
-    timeouts: dict[str, float | None],
+    headers: dict[str, str],
+    body: bytes | None,
+    timeout: float,
 ) -> http.client.HTTPResponse:
     sock = connection.sock
     try:
-        sock.settimeout(timeouts.get("write"))
-        connection.putrequest(request.method, target, skip_host=True, skip_accept_encoding=True)
-        for name, value in headers:
+        sock.settimeout(timeout)
+        connection.putrequest(method, target, skip_accept_encoding=True)
+        for name, value in headers.items():
             connection.putheader(name, value)
-        connection.endheaders(body or None)
+        if body is not None:
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
     except TimeoutError as exc:
-        raise httpx2.WriteTimeout("Sending the request timed out.", request=request) from exc
+        raise TimedOut("Sending the request timed out.") from exc
     except (BrokenPipeError, ConnectionResetError) as exc:
         raise _Closed("The provider closed the connection before the request was sent.") from exc
     except OSError as exc:
-        raise httpx2.WriteError(f"Sending the request failed: {exc}", request=request) from exc
+        raise Broken(f"Sending the request failed: {exc}") from exc
     try:
-        sock.settimeout(timeouts.get("read"))
         return connection.getresponse()
     except TimeoutError as exc:
-        raise httpx2.ReadTimeout("The provider did not answer in time.", request=request) from exc
+        raise TimedOut("The provider did not answer in time.") from exc
     except http.client.RemoteDisconnected as exc:
-        # Closed in order after the request came: not sent again, the provider may have taken it
-        # (the SDK's retries decide).
-        raise httpx2.RemoteProtocolError("The provider closed the connection without answering.", request=request) from exc
+        # Closed in order after the request came: not sent again here, the provider may have
+        # taken it (the caller's retries decide).
+        raise Broken("The provider closed the connection without answering.") from exc
     except ConnectionResetError as exc:
         # Reset: the request reached a connection the provider had already closed, unread.
         raise _Closed("The provider had closed the connection before the request came.") from exc
     except http.client.HTTPException as exc:
-        raise httpx2.RemoteProtocolError(f"Unreadable answer: {exc!r}", request=request) from exc
+        raise Broken(f"Unreadable answer: {exc!r}") from exc
     except OSError as exc:
-        raise httpx2.ReadError(f"Reading the answer failed: {exc}", request=request) from exc
-
-
-class _Body(httpx2.SyncByteStream):
-    """The response's body as it arrives; its connection goes back to the pool once it is all read."""
-
-    def __init__(
-        self,
-        transport: PooledTransport,
-        origin: Origin,
-        connection: http.client.HTTPConnection,
-        response: http.client.HTTPResponse,
-        request: httpx2.Request,
-        hangup: Hangup | None,
-    ) -> None:
-        self._transport = transport
-        self._origin = origin
-        self._connection: http.client.HTTPConnection | None = connection
-        self._response = response
-        self._request = request
-        self._hangup = hangup
-
-    def __iter__(self) -> Iterator[bytes]:
-        response = self._response
-        try:
-            while chunk := response.read1(_READ_SIZE):
-                yield chunk
-            if response.length:  # `read1` ends quietly when a sized answer is cut short
-                raise http.client.IncompleteRead(b"", response.length)
-        except TimeoutError as exc:
-            self.close()
-            raise httpx2.ReadTimeout("The provider stopped sending in time.", request=self._request) from exc
-        except http.client.IncompleteRead as exc:
-            self.close()
-            _hung_up(self._hangup)
-            raise httpx2.RemoteProtocolError(
-                "The provider closed the connection before the answer was complete.", request=self._request
-            ) from exc
-        except (http.client.HTTPException, OSError) as exc:
-            self.close()
-            _hung_up(self._hangup)
-            raise httpx2.ReadError(f"Reading the answer failed: {exc!r}", request=self._request) from exc
-        # Read to its end: closing the response (not the connection) lets the connection send again.
-        response.close()
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            if self._hangup is not None:
-                self._hangup.detach(connection.sock)
-            if response.will_close or (self._hangup is not None and self._hangup.done):
-                connection.close()
-            else:
-                self._transport._checkin(self._origin, connection)
-        # An answer without a length ends where the Hangup shut it: cut, not whole.
-        _hung_up(self._hangup)
-
-    def close(self) -> None:
-        # Left before its end (or failed): the rest would still arrive on it, so it is not reused.
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            self._response.close()
-            _release(self._hangup, connection)
+        raise Broken(f"Reading the answer failed: {exc}") from exc
 
 
 def _readable(sock: socket.socket) -> bool:

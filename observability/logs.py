@@ -120,5 +120,5 @@ def logging_config(*, level: str, log_format: str, log_file: str) -> dict[str, A
         "root": {"handlers": list(handlers), "level": level},
         # Our own access line (observability.middleware) replaces Django's request warnings, and
         # our provider call line (assistant_proxy.observed) the HTTP client's line per request.
-        "loggers": {"django.request": {"level": "ERROR"}, "httpx2": {"level": "WARNING"}},
+        "loggers": {"django.request": {"level": "ERROR"}},
     }

@@ -229,6 +229,9 @@ LLM_ENGINE = env.str("LLM_ENGINE", default="") or "responses"
 OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=120.0)
 OPENAI_CONNECT_TIMEOUT = env.float("OPENAI_CONNECT_TIMEOUT", default=10.0)
 OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=2)
+# Sent as OpenAI-Organization and OpenAI-Project when set (the names OpenAI's SDKs read).
+OPENAI_ORG_ID = env.str("OPENAI_ORG_ID", default="")
+OPENAI_PROJECT_ID = env.str("OPENAI_PROJECT_ID", default="")
 # Mirror each thread as a Conversation on the provider (Responses engine), sending only new turns.
 OPENAI_CONVERSATIONS = env.bool("OPENAI_CONVERSATIONS", default=False)
 

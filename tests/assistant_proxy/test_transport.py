@@ -1,25 +1,28 @@
 """
-The HTTP transport under the SDK, against a scripted socket server: kept-alive connections are
-reused only when safe, failures come as httpx2's exceptions, a Hangup ends a call from another
-thread, and a stream's lines are read whole whatever their line ends and however the pieces fall.
+The HTTP transport, against a scripted socket server: kept-alive connections are reused only when
+safe, failures come as the transport's exceptions, a Hangup ends a call from another thread, the
+environment's HTTP proxy is used where it applies, and a stream's lines are read whole whatever
+their line ends and however the pieces fall.
 """
 
+import base64
+import json
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 
-import httpx2
 import pytest
 
-from assistant_proxy.client import _lines, _proxied, stream
+from assistant_proxy.client import _lines, stream
 from assistant_proxy.exceptions import ProviderHungUp
-from assistant_proxy.hangup import Hangup, HungUp, hangup_on
-from assistant_proxy.transport import PooledTransport
+from assistant_proxy.hangup import Hangup, HungUp
+from assistant_proxy.transport import Answer, Broken, ConnectFailed, Pool, TimedOut, _proxy_for
 from assistant_proxy.types import CompletionRequest, Turn
 from tests.fake_provider import Fault
 
-Answer = Callable[[int, bytes], bytes | None]
+Script = Callable[[int, bytes], bytes | None]
+
 
 
 class ScriptedServer:
@@ -29,7 +32,7 @@ class ScriptedServer:
     Counts connections and requests.
     """
 
-    def __init__(self, answer: Answer) -> None:
+    def __init__(self, answer: Script) -> None:
         self.answer = answer
         self.connections = 0
         self.requests: list[bytes] = []
@@ -77,22 +80,29 @@ class ScriptedServer:
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[Answer], ScriptedServer]]:
+def serve() -> Iterator[Callable[[Script], ScriptedServer]]:
     servers: list[ScriptedServer] = []
 
-    def start(answer: Answer) -> ScriptedServer:
+    def start(answer: Script) -> ScriptedServer:
         servers.append(ScriptedServer(answer))
         return servers[-1]
-
     yield start
     for server in servers:
         server.close()
 
 
 @pytest.fixture
-def client() -> Iterator[httpx2.Client]:
-    with httpx2.Client(transport=PooledTransport(), timeout=httpx2.Timeout(2.0)) as http:
-        yield http
+def pool() -> Iterator[Pool]:
+    pool = Pool()
+    yield pool
+    pool.close()
+
+
+def post(pool: Pool, url: str, body: dict | None = None, *, timeout: float = 2.0, hangup: Hangup | None = None) -> Answer:
+    return pool.send(
+        "POST", url, headers={"Content-Type": "application/json"}, body=json.dumps(body or {}).encode(),
+        connect_timeout=timeout, timeout=timeout, hangup=hangup,
+    )
 
 
 def sized(body: bytes) -> bytes:
@@ -104,69 +114,74 @@ def chunked(*pieces: bytes) -> bytes:
     return b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
 
 
-def test_a_connection_is_kept_for_the_next_request_once_its_answer_is_read(serve, client):
+def test_a_connection_is_kept_for_the_next_request_once_its_answer_is_read(serve, pool):
     server = serve(lambda number, _: sized(b'{"n": %d}' % number) if number % 2 else chunked(b"data: a\n\n", b"data: b\n\n"))
 
-    answers = [client.post(server.url + "/v1/responses", json={"input": "hi"}) for _ in range(4)]
+    answers = []
+    for _ in range(4):
+        answer = post(pool, server.url + "/v1/responses", {"input": "hi"})
+        answers.append((answer.status, answer.read()))
+    bodies = [body for _, body in answers]
 
-    assert [answer.status_code for answer in answers] == [200] * 4
-    assert answers[0].json() == {"n": 1} and answers[1].text == "data: a\n\ndata: b\n\n"
+    assert [status for status, _ in answers] == [200] * 4
+    assert json.loads(bodies[0]) == {"n": 1} and bodies[1] == b"data: a\n\ndata: b\n\n"
     assert server.connections == 1
-    assert b'{"input":"hi"}' in server.requests[0] and b"content-length: 14" in server.requests[0].lower()
+    assert b'{"input": "hi"}' in server.requests[0] and b"content-length: 15" in server.requests[0].lower()
+    assert b"host: 127.0.0.1:" in server.requests[0].lower()
 
 
-def test_a_stream_left_before_its_end_does_not_give_back_its_connection(serve, client):
+def test_a_stream_left_before_its_end_does_not_give_back_its_connection(serve, pool):
     server = serve(lambda number, _: chunked(*[b"data: %d\n\n" % i for i in range(50)]) if number == 1 else sized(b"{}"))
 
-    with client.stream("POST", server.url + "/v1/responses", json={}) as streamed:
-        next(streamed.iter_raw())
-    answer = client.post(server.url + "/v1/responses", json={})
+    streamed = post(pool, server.url + "/v1/responses")
+    next(streamed.iter_bytes())
+    streamed.close()
+    answer = post(pool, server.url + "/v1/responses")
 
-    assert answer.json() == {}
+    assert answer.read() == b"{}"
     assert server.connections == 2
 
 
-def test_a_connection_the_provider_closed_while_idle_is_not_reused(serve, client):
+def test_a_connection_the_provider_closed_while_idle_is_not_reused(serve, pool):
     server = serve(lambda number, _: sized(b'{"n": %d}' % number))
     server.close_after_answer = True  # without saying so (no `Connection: close`)
 
-    first = client.post(server.url + "/v1/responses", json={})
+    first = post(pool, server.url + "/v1/responses").read()
     time.sleep(0.2)  # idle, as between two questions
-    second = client.post(server.url + "/v1/responses", json={})
+    second = post(pool, server.url + "/v1/responses").read()
 
-    assert (first.json(), second.json()) == ({"n": 1}, {"n": 2})
+    assert (first, second) == (b'{"n": 1}', b'{"n": 2}')
     assert server.connections == 2
 
 
-def test_a_request_the_provider_dropped_unanswered_is_not_sent_again(serve, client):
+def test_a_request_the_provider_dropped_unanswered_is_not_sent_again(serve, pool):
     server = serve(lambda number, _: None)
 
-    with pytest.raises(httpx2.RemoteProtocolError):
-        client.post(server.url + "/v1/responses", json={})
+    with pytest.raises(Broken):
+        post(pool, server.url + "/v1/responses")
 
     assert len(server.requests) == 1
 
 
-def test_an_answer_cut_short_is_an_error_not_a_shorter_answer(serve, client):
+def test_an_answer_cut_short_is_an_error_not_a_shorter_answer(serve, pool):
     server = serve(lambda number, _: sized(b'{"output": "the whole answer"}')[:-10])
     server.close_after_answer = True
 
-    with pytest.raises(httpx2.RemoteProtocolError):
-        client.post(server.url + "/v1/responses", json={})
+    with pytest.raises(Broken):
+        post(pool, server.url + "/v1/responses").read()
 
 
-def test_timeouts_and_refused_connections_are_httpx_errors(serve):
+def test_timeouts_and_refused_connections_are_told_apart(serve, pool):
     event = threading.Event()
     server = serve(lambda number, _: event.wait(5) and None)
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         refused_url = f"http://127.0.0.1:{unused.getsockname()[1]}"
 
-    with httpx2.Client(transport=PooledTransport(), timeout=httpx2.Timeout(0.2)) as client:
-        with pytest.raises(httpx2.ReadTimeout):
-            client.post(server.url + "/v1/responses", json={})
-        with pytest.raises(httpx2.ConnectError):
-            client.post(refused_url + "/v1/responses", json={})
+    with pytest.raises(TimedOut):
+        post(pool, server.url + "/v1/responses", timeout=0.2)
+    with pytest.raises(ConnectFailed):
+        post(pool, refused_url + "/v1/responses", timeout=0.2)
     event.set()
 
 
@@ -174,57 +189,51 @@ def hang_up_after(seconds: float, hangup: Hangup) -> None:
     threading.Timer(seconds, hangup).start()
 
 
-def test_a_hangup_ends_a_request_waiting_for_its_answer_and_refuses_the_next(serve):
+def test_a_hangup_ends_a_request_waiting_for_its_answer_and_refuses_the_next(serve, pool):
     answered = threading.Event()
     server = serve(lambda number, _: answered.wait(5) and None)
     hangup = Hangup()
     # A timeout far beyond the wait: only the hangup can end it this soon.
-    with httpx2.Client(transport=PooledTransport(), timeout=httpx2.Timeout(10.0)) as client:
-        hang_up_after(0.2, hangup)
-        started = time.monotonic()
-        with hangup_on(hangup), pytest.raises(HungUp):
-            client.post(server.url + "/v1/responses", json={})
-        ended = time.monotonic() - started
-        with hangup_on(hangup), pytest.raises(HungUp):
-            client.post(server.url + "/v1/responses", json={})
+    hang_up_after(0.2, hangup)
+    started = time.monotonic()
+    with pytest.raises(HungUp):
+        post(pool, server.url + "/v1/responses", timeout=10.0, hangup=hangup)
+    ended = time.monotonic() - started
+    with pytest.raises(HungUp):
+        post(pool, server.url + "/v1/responses", timeout=10.0, hangup=hangup)
     answered.set()
 
     assert ended < 2
     assert len(server.requests) == 1  # the second was refused before it was sent
 
 
-def test_a_hangup_ends_a_stream_between_its_pieces(serve, client):
+def test_a_hangup_ends_a_stream_between_its_pieces(serve, pool):
     more = threading.Event()
     head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
-    server = serve(lambda number, _: head + b"9\r\ndata: 1\n\n\r\n" if not more.wait(0) else None)
+    serve_url = serve(lambda number, _: head + b"9\r\ndata: 1\n\n\r\n" if not more.wait(0) else None).url
     hangup = Hangup()
 
-    opened = client.stream("POST", server.url + "/v1/responses", json={})
-    with hangup_on(hangup):
-        streamed = opened.__enter__()  # as the SDK opens a stream: the hangup's block ends here
-    pieces = streamed.iter_raw()
+    pieces = post(pool, serve_url + "/v1/responses", timeout=10.0, hangup=hangup).iter_bytes()
     assert next(pieces) == b"data: 1\n\n"
     hang_up_after(0.1, hangup)
     with pytest.raises(HungUp):
         next(pieces)
-    opened.__exit__(None, None, None)
     more.set()
 
 
-def test_a_hangup_after_its_answer_leaves_the_pooled_connection_alone(serve, client):
+def test_a_hangup_after_its_answer_leaves_the_pooled_connection_alone(serve, pool):
     server = serve(lambda number, _: sized(b'{"n": %d}' % number))
     hangup = Hangup()
 
-    with hangup_on(hangup):
-        first = client.post(server.url + "/v1/responses", json={})
+    first = post(pool, server.url + "/v1/responses", hangup=hangup).read()
     hangup()
-    second = client.post(server.url + "/v1/responses", json={})
+    second = post(pool, server.url + "/v1/responses").read()
 
-    assert (first.json(), second.json()) == ({"n": 1}, {"n": 2})
+    assert (first, second) == (b'{"n": 1}', b'{"n": 2}')
     assert server.connections == 1
 
 
-def test_a_hung_up_call_is_not_retried_by_the_sdk(fake_provider, settings):
+def test_a_hung_up_call_is_not_retried(fake_provider, settings):
     settings.OPENAI_MAX_RETRIES = 2
     fake_provider.fail_next(Fault(hang=5), times=3)
     hangup = Hangup()
@@ -256,13 +265,41 @@ def test_a_streams_lines_are_read_whole_whatever_their_ends(pieces):
     assert list(_lines(pieces))[:2] == [b"data: 1", b""]
 
 
-def test_a_provider_behind_the_environments_proxy_keeps_httpxs_own_transport(monkeypatch):
+@pytest.fixture
+def environment_proxy(monkeypatch) -> Callable[..., None]:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
-    monkeypatch.setenv("NO_PROXY", "llm.internal")
+    return lambda **names: [monkeypatch.setenv(name, value) for name, value in names.items()]
 
-    assert _proxied("https://api.openai.com/v1")
-    assert not _proxied("https://llm.internal/v1")
-    assert not _proxied("http://127.0.0.1:8000/v1")
+
+def test_the_environments_proxy_applies_unless_no_proxy_exempts_the_host(environment_proxy):
+    environment_proxy(HTTPS_PROXY="http://proxy.internal:3128", NO_PROXY="llm.internal")
+
+    assert _proxy_for("https", "api.openai.com").netloc == "proxy.internal:3128"
+    assert _proxy_for("https", "llm.internal") is None
+    assert _proxy_for("http", "127.0.0.1") is None
+
+
+def test_a_plain_http_provider_is_reached_through_the_environments_proxy(serve, pool, environment_proxy):
+    proxy = serve(lambda number, _: sized(b'{"via": "proxy"}'))
+    environment_proxy(HTTP_PROXY=proxy.url.replace("http://", "http://kiosk:s%40cret@"))
+
+    answer = post(pool, "http://llm.example:8000/v1/responses", {"input": "hi"})
+
+    assert answer.read() == b'{"via": "proxy"}'
+    request = proxy.requests[0]
+    assert request.startswith(b"POST http://llm.example:8000/v1/responses HTTP/1.1\r\n")
+    assert b"Host: llm.example:8000\r\n" in request
+    assert b"Proxy-Authorization: Basic " + base64.b64encode(b"kiosk:s@cret") + b"\r\n" in request
+
+
+def test_an_https_provider_is_tunnelled_through_the_environments_proxy(serve, pool, environment_proxy):
+    # The proxy refuses the tunnel: what matters is that it was asked for one, to the right place.
+    proxy = serve(lambda number, _: b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+    environment_proxy(HTTPS_PROXY=proxy.url)
+
+    with pytest.raises(ConnectFailed):
+        post(pool, "https://api.example.com/v1/responses")
+
+    assert proxy.requests[0].startswith(b"CONNECT api.example.com:443 HTTP/1.")
