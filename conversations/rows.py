@@ -3,8 +3,8 @@ The one-row statements every chat and run makes (a new thread, message, run or s
 run settles; the assistant that answers) with their SQL compiled once per model, columns and
 database, not for every call. Django compiles each query's statement anew, which was most of what
 these cost (inserting a message: 156 µs, 67 µs when compiled once; reading the default assistant:
-300 µs, 44 µs). The rows written are the ones `save()` writes, the records read the ones a queryset
-reads.
+300 µs, 44 µs). The rows written are the ones `save()` writes, their values prepared as it
+prepares them (column_values); the records read are the ones a queryset reads.
 
 For models without pre_save/post_save receivers (the signals are not sent); `insert` falls back to
 `save()` for one that has them.
@@ -19,6 +19,8 @@ from django.db.models import Field, Model
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery
 
+from .column_values import Column, Prepare, column, value_preparation
+
 M = TypeVar("M", bound=Model)
 
 
@@ -30,12 +32,9 @@ def insert(obj: M) -> M:
         return obj
     connection = connections[DEFAULT_DB_ALIAS]
     sql, columns, returns_pk = _insert_statement(model, connection.alias, connection.vendor)
-    # A None that the field would pass on as None is not handed to it (3-5 µs a column).
     params = [
-        None
-        if (value := field.pre_save(obj, True)) is None and none_as_is
-        else field.get_db_prep_save(value, connection)
-        for field, none_as_is in columns
+        value if type(value := read(obj)) in as_is else prepare(value, connection)
+        for read, as_is, prepare in columns
     ]
     meta = model._meta
     with connection.cursor() as cursor:
@@ -60,9 +59,15 @@ def update(model: type[Model], pk: Any, values: dict[str, Any], *, where: dict[s
     sql, set_fields, where_fields = _update_statement(
         model, tuple(values), tuple(where), connection.alias, connection.vendor
     )
-    params = [field.get_db_prep_save(values[field.name], connection) for field in set_fields]
+    params = [
+        value if type(value := values[name]) in as_is else prepare(value, connection)
+        for name, as_is, prepare in set_fields
+    ]
     params.append(model._meta.pk.get_db_prep_value(pk, connection))
-    params.extend(field.get_db_prep_save(where[field.name], connection) for field in where_fields)
+    params.extend(
+        value if type(value := where[name]) in as_is else prepare(value, connection)
+        for name, as_is, prepare in where_fields
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
@@ -148,12 +153,10 @@ def _select_statement(
 
 
 @functools.cache
-def _insert_statement(
-    model: type[Model], alias: str, vendor: str
-) -> tuple[str, tuple[tuple[Field, bool], ...], bool]:
+def _insert_statement(model: type[Model], alias: str, vendor: str) -> tuple[str, tuple[Column, ...], bool]:
     """
-    The INSERT Django makes for one `model`; its columns' fields in order, each with whether it
-    saves None as None (asked of the field itself); and whether the INSERT returns the key.
+    The INSERT Django makes for one `model`; its columns in order, with how their values are read
+    and prepared; and whether the INSERT returns the key.
     """
     meta = model._meta
     fields = tuple(field for field in meta.local_concrete_fields if field is not meta.auto_field)
@@ -166,21 +169,29 @@ def _insert_statement(
     if sql.count("%s") != len(fields) or len(params) != len(fields):
         raise ValueError(f"{model.__name__}'s INSERT has a column that is not one plain parameter")
     connection = connections[alias]
-    columns = tuple((field, field.get_db_prep_save(None, connection) is None) for field in fields)
-    return sql, columns, returns_pk
+    return sql, tuple(column(field, connection) for field in fields), returns_pk
+
+
+_Named = tuple[str, frozenset[type], Prepare]
 
 
 @functools.cache
 def _update_statement(
     model: type[Model], names: tuple[str, ...], where: tuple[str, ...], alias: str, vendor: str
-) -> tuple[str, tuple[Field, ...], tuple[Field, ...]]:
+) -> tuple[str, tuple[_Named, ...], tuple[_Named, ...]]:
+    """The UPDATE, and the fields of its parameters by name with how their values are prepared."""
     meta = model._meta
-    quote = connections[alias].ops.quote_name
+    connection = connections[alias]
+    quote = connection.ops.quote_name
     set_fields = tuple(_plain_field(model, name) for name in names)
     where_fields = tuple(_plain_field(model, name) for name in where)
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in set_fields)
     conditions = " AND ".join(f"{quote(field.column)} = %s" for field in (meta.pk, *where_fields))
-    return f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {conditions}", set_fields, where_fields
+    return (
+        f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {conditions}",
+        tuple((field.name, *value_preparation(field, connection)) for field in set_fields),
+        tuple((field.name, *value_preparation(field, connection)) for field in where_fields),
+    )
 
 
 def _field(model: type[Model], name: str) -> Field:
