@@ -56,6 +56,9 @@ PREPARED_DIRECTLY = {
         (Run, "last_error", 7),
         (Run, "last_error", 0.1),
         (Run, "last_error", False),
+        (Run, "last_error", 0),
+        (Run, "last_error", ""),
+        (Run, "last_error", {"": []}),
         (Run, "required_action", None),
     ],
     "integer": [
@@ -154,6 +157,21 @@ def test_an_updated_column_is_stored_as_save_stores_it(records, model, name, val
     theirs.save(update_fields=[name])
 
     assert _stored(model, ours.pk) == _stored(model, theirs.pk)
+
+
+def test_with_time_zones_off_an_aware_datetime_fares_as_it_does_with_save(records, settings):
+    settings.USE_TZ = False
+    outcomes = []
+    for write in (rows.insert, lambda record: record.save(force_insert=True)):
+        record = records(Run, completed_at=IN_SEOUL)
+        try:
+            write(record)
+        except ValueError as refused:  # SQLite's: it cannot store an aware datetime without USE_TZ
+            outcomes.append(str(refused))
+        else:
+            outcomes.append(_stored(Run, record.pk))
+
+    assert outcomes[0] == outcomes[1]
 
 
 def test_a_relation_is_stored_as_save_stores_it(records, django_user_model):
