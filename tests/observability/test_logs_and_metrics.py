@@ -4,11 +4,19 @@ import io
 import json
 import logging
 import logging.config
+import time
+from datetime import UTC, datetime
 
 import pytest
 from django.conf import settings
 
-from observability.logs import ContextFilter, RedactSecretsFilter, json_formatter, logging_config
+from observability.logs import (
+    ContextFilter,
+    RedactSecretsFilter,
+    json_formatter,
+    logging_config,
+    text_formatter,
+)
 from tests.fake_provider import Reply
 from tests.sse import streamed
 
@@ -116,6 +124,36 @@ def test_a_key_in_a_traceback_is_masked_too(json_lines):
 
     (line,) = json_lines()
     assert "1234567890" not in str(line) and "sk-***" in line["exc_info"]
+
+
+def test_a_json_line_has_the_fields_in_their_order_and_each_records_own_time():
+    formatter = json_formatter()
+    record = logging.LogRecord("conversations", logging.WARNING, __file__, 1, "run %s expired", ("run_x",), None)
+    record.__dict__.update(request_id="req-1", run_id="run_x", status=200, at=datetime(2026, 1, 2, tzinfo=UTC), _private=1)
+    lines = []
+    for created in (1_767_225_600.25, 1_767_225_600.75, 1_767_225_601.5, 1_767_225_600.5):
+        record.created = created
+        record.__dict__.pop("_formatted", None)
+        lines.append(json.loads(formatter.format(record)))
+
+    assert list(lines[0]) == ["time", "level", "logger", "message", "request_id", "run_id", "status", "at"]
+    assert lines[0]["message"] == "run run_x expired" and lines[0]["at"] == "2026-01-02T00:00:00+00:00"
+    expected = [time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(at)) for at in (1_767_225_600, 1_767_225_601)]
+    assert [line["time"] for line in lines] == [expected[0], expected[0], expected[1], expected[0]]
+
+
+def test_a_text_line_has_its_records_milliseconds():
+    formatter = text_formatter()
+    record = logging.LogRecord("conversations", logging.INFO, __file__, 1, "ready", (), None)
+    record.__dict__.update(request_id=None, run_id=None)
+    stamps = []
+    for created in (1_767_225_600.25, 1_767_225_600.75):
+        record.created, record.msecs = created, (created % 1) * 1000
+        record.__dict__.pop("_formatted", None)
+        stamps.append(formatter.format(record).split(" INFO ")[0])
+
+    second = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(1_767_225_600))
+    assert stamps == [f"{second},250", f"{second},750"]
 
 
 def test_metrics_need_the_token_or_a_staff_session(client, admin_client):
