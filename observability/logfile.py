@@ -29,13 +29,26 @@ class SharedRotatingFileHandler(WatchedFileHandler):
         self.backup_count = backupCount
 
     def emit(self, record: logging.LogRecord) -> None:
-        if self.max_bytes and self.stream is not None:
-            try:
-                if os.fstat(self.stream.fileno()).st_size >= self.max_bytes:
-                    self._rotate()
-            except OSError:
-                self.handleError(record)
-        super().emit(record)  # reopens the file first if another process rotated it
+        try:
+            self._follow()
+        except OSError:
+            self.handleError(record)
+        logging.FileHandler.emit(self, record)
+
+    def _follow(self) -> None:
+        """
+        Reopens the file if another process rotated it, and rotates it if it is full, from one
+        stat of its path a line: the path's inode says whether the file is still ours, and when it
+        is, its size is ours too. (A stat of the path and an fstat of ours were two system calls.)
+        """
+        try:
+            current = os.stat(self.baseFilename)
+        except FileNotFoundError:
+            current = None
+        if current is None or (current.st_dev, current.st_ino) != (self.dev, self.ino):
+            self.reopenIfNeeded()
+        elif self.max_bytes and self.stream is not None and current.st_size >= self.max_bytes:
+            self._rotate()
 
     def _rotate(self) -> None:
         with open(self.baseFilename + ".lock", "a") as lock:

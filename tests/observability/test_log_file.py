@@ -1,9 +1,12 @@
 """The shared log file: several processes append to it and rotate it without losing or splitting a line."""
 
+import logging
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+from observability.logfile import SharedRotatingFileHandler
 
 WRITER = """
 import logging, sys
@@ -46,3 +49,39 @@ def test_without_backups_a_full_file_starts_again(tmp_path):
 
     assert not [path for path in tmp_path.glob("app.log.*") if path.suffix[1:].isdigit()]
     assert 0 < log_file.stat().st_size < 4000 + 100
+
+
+def test_a_removed_file_is_made_again_by_the_next_line(tmp_path):
+    log_file = tmp_path / "app.log"
+    handler = SharedRotatingFileHandler(str(log_file), maxBytes=4000, backupCount=2, encoding="utf-8")
+    log = logging.getLogger("test.removed")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.warning("first")
+        log_file.unlink()
+        log.warning("second")
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+
+    assert log_file.read_text() == "second\n"
+
+
+def test_a_file_rotated_by_another_writer_gets_the_next_line(tmp_path):
+    log_file = tmp_path / "app.log"
+    ours, theirs = (
+        SharedRotatingFileHandler(str(log_file), maxBytes=100, backupCount=2, encoding="utf-8") for _ in range(2)
+    )
+    record = logging.LogRecord("test", logging.WARNING, __file__, 1, "%s", ("x" * 60,), None)
+    try:
+        ours.emit(record)
+        theirs.emit(record)
+        theirs.emit(record)  # finds the file full: rotates it, then writes to the new one
+        ours.emit(record)
+    finally:
+        ours.close()
+        theirs.close()
+
+    assert len(Path(f"{log_file}.1").read_text().splitlines()) == 2
+    assert len(log_file.read_text().splitlines()) == 2
