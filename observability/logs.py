@@ -118,7 +118,17 @@ def _mask(match: re.Match[str]) -> str:
     return (match.group(1) or "Bearer ") + "***"
 
 
+def _no_caller_lookup() -> None:
+    """
+    Neither format shows where a line was logged from (file, line, function), which the logging
+    module otherwise finds for every record by walking the stack. As the logging HOWTO advises
+    ("Optimization"), it is not looked up: records say "(unknown file)", 0, "(unknown function)".
+    """
+    logging._srcfile = None
+
+
 def json_formatter() -> JsonFormatter:
+    _no_caller_lookup()
     return JsonLines(
         "{asctime}{levelname}{name}{message}{request_id}{run_id}",
         style="{",
@@ -128,6 +138,7 @@ def json_formatter() -> JsonFormatter:
 
 
 def text_formatter() -> logging.Formatter:
+    _no_caller_lookup()
     return FormattedOnce("%(asctime)s %(levelname)s %(name)s [%(request_id)s %(run_id)s] %(message)s")
 
 
