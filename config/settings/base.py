@@ -301,6 +301,7 @@ RUN_SWEEP_SECONDS = env.float("RUN_SWEEP_SECONDS", default=10.0)
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["conversations.parsers.StorableJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "conversations.negotiation.RememberedNegotiation",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
