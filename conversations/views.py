@@ -124,7 +124,7 @@ class ChatView(APIView):
             run = services.chat_start(**question)
             return chat_event_stream(run.thread, services.run_events(run=run))
         reply = services.chat_reply(**question)
-        return Response(ChatResponseSerializer(reply).data)
+        return Response(ChatResponseSerializer.data_of(reply))
 
 
 def _database() -> dict[str, Any]:

@@ -18,6 +18,7 @@ from rest_framework.serializers import Serializer
 from .. import selectors
 from ..models import Thread
 from ..pagination import OpenAIListPagination
+from ..serializers.base import RequestSerializer
 from ..serializers.fields import METADATA_MAX_KEYS, METADATA_VALUE_MAX_LENGTH
 from ..serializers.requests import MetadataUpdateSerializer
 
@@ -73,6 +74,8 @@ def thread_data(request: Request) -> list[Any]:
 
 
 def validated(serializer_class: type[Serializer], request: Request, **kwargs: Any) -> Any:
+    if issubclass(serializer_class, RequestSerializer) and not kwargs:
+        return serializer_class.validated_data_of(request.data)
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data

@@ -7,17 +7,23 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 
 from conversations.models import Message, Run, RunStep, Thread
+from conversations.selectors import assistant_default
 from conversations.serializers.objects import (
     MessageSerializer,
     RunSerializer,
     RunStepSerializer,
     ThreadSerializer,
 )
-from conversations.serializers.requests import ChatRequestSerializer, ThreadAndRunCreateSerializer
+from conversations.serializers.requests import (
+    ChatRequestSerializer,
+    ChatResponseSerializer,
+    ThreadAndRunCreateSerializer,
+)
 from conversations.services import NewMessage, RunOptions, run_create, text_content, thread_create
-from conversations.selectors import assistant_default
+from datasets.serializers import DatasetRefsSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +53,16 @@ def test_each_object_is_written_as_drf_writes_it():
         assert serializer_class(record).data == _plain(serializer_class)(record).data
         many = serializer_class([record, record], many=True).data
         assert many == [_plain(serializer_class)(record).data] * 2
+
+
+def test_an_answer_written_without_a_serializer_is_what_one_writes(api):
+    chat = api.post("/api/v1/chat", {"message": "Which screen led?"}, format="json").json()
+    reply = Message.objects.get(thread__public_id=chat["thread_id"], role="assistant")
+    reply.text = reply.content[0]["text"]["value"]  # as the chat's reply carries it
+
+    assert ChatResponseSerializer.data_of(reply) == ChatResponseSerializer(reply).data == chat
+    run = Run.objects.get(thread=reply.thread)
+    assert RunSerializer.data_of(run) == _plain(RunSerializer)(run).data
 
 
 def test_the_fields_are_bound_once_per_class():
@@ -85,6 +101,21 @@ def test_each_request_is_validated_as_drf_validates_it(data):
     assert _validated(ThreadAndRunCreateSerializer, data) == _validated(plain, data)
 
 
+@pytest.mark.parametrize("serializer_class", [ThreadAndRunCreateSerializer, ChatRequestSerializer, DatasetRefsSerializer])
+@pytest.mark.parametrize(
+    "data",
+    [*REQUESTS, {"message": "Hi", "dataset_ids": ["ds_1"]}, {"message": " "}, {"message": 5}, [], None, "text"],
+)
+def test_a_request_validated_without_a_serializer_is_validated_as_by_one(serializer_class, data):
+    serializer = serializer_class(data=data)
+    if serializer.is_valid():
+        assert serializer_class.validated_data_of(data) == serializer.validated_data
+        return
+    with pytest.raises(ValidationError) as refused:
+        serializer_class.validated_data_of(data)
+    assert refused.value.detail == serializer.errors
+
+
 def test_requests_validated_at_once_on_many_threads_keep_their_own_results():
     cases = [({"message": f"question {n}"} if n % 2 else {"message": ""}) for n in range(200)]
 
@@ -94,6 +125,22 @@ def test_requests_validated_at_once_on_many_threads_keep_their_own_results():
     for data, (valid, validated, errors) in zip(cases, results):
         assert valid == bool(data["message"])
         assert (validated.get("message"), bool(errors)) == ((data["message"], False) if valid else (None, True))
+
+
+def test_requests_validated_without_serializers_on_many_threads_keep_their_own_results():
+    cases = [({"message": f"question {n}"} if n % 2 else {"message": ""}) for n in range(200)]
+
+    def outcome(data):
+        try:
+            return ChatRequestSerializer.validated_data_of(data)
+        except ValidationError as refused:
+            return refused.detail
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(outcome, cases))
+
+    for data, result in zip(cases, results):
+        assert result == (data if data["message"] else {"message": ["This field may not be blank."]})
 
 
 def test_a_request_serializer_refuses_what_shared_fields_cannot_honour():
