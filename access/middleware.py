@@ -6,7 +6,7 @@ member's session (the chat page) is accepted, CSRF-checked, and sees every owner
 (`request.api_staff`). Health and the schema stay open. With REQUIRE_API_KEY off, requests without one of our keys are anonymous (owner
 None): the openai SDK always sends some key, so keys not in this server's format are ignored there.
 Rate limits: requests per minute per key or client address (see `ratelimit`). Idempotency keys on
-POST requests (see `idempotency`).
+POST requests (see `idempotency`). And Django's messages for pages only (`PageMessageMiddleware`).
 """
 
 import logging
@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 
@@ -196,3 +197,16 @@ class RequestSizeMiddleware:
             message = f"The request body is {length} bytes; at most {limit} are accepted."
             return JsonResponse(error_body(message, status=413, code="request_too_large"), status=413)
         return self.get_response(request)
+
+
+class PageMessageMiddleware(MessageMiddleware):
+    """
+    Django's messages (the admin's notices, shown on its next page) for pages, not the API: no API
+    view adds or shows one, so an API request would only make the storage (a cookie signer and
+    a session store) and leave it unused, which cost a chat about 25 µs. A page still gets every
+    message, those left by a page before an API request included.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        if not request.path_info.startswith(API_PREFIX):
+            super().process_request(request)
