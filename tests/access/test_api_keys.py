@@ -8,6 +8,8 @@ from django.core.management import call_command
 from django.test import Client
 
 from access.models import ApiKey
+from access.services import api_key_create_for
+from conversations.models import Thread
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +108,19 @@ def test_a_warning_when_keys_are_not_required(settings):
     assert "access.W001" in [m.id for m in checks.run_checks()]
     settings.REQUIRE_API_KEY = True
     assert "access.W001" not in [m.id for m in checks.run_checks()]
+
+
+def test_a_key_works_only_while_its_owner_is_active(api, keys_required):
+    created = api_key_create_for(username="erin", name="lobby")
+    owner = created.record.owner
+
+    assert api.get("/api/v1/threads", HTTP_AUTHORIZATION=f"Bearer {created.key}").status_code == 200
+    owner.is_active = False
+    owner.save(update_fields=["is_active"])
+    refused = api.get("/api/v1/threads", HTTP_AUTHORIZATION=f"Bearer {created.key}")
+    owner.is_active = True
+    owner.save(update_fields=["is_active"])
+    thread = api.post("/api/v1/threads", {}, format="json", HTTP_AUTHORIZATION=f"Bearer {created.key}")
+
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key"
+    assert thread.status_code == 200 and Thread.objects.get(public_id=thread.json()["id"]).owner == owner
