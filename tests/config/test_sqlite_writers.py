@@ -81,3 +81,23 @@ def test_blocks_that_wrote_nothing_leave_no_lock_behind():
 
     assert done.wait(3), "a lock was left taken"
     other.join(5)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        'SELECT "a" FROM "t" WHERE "b" = %s AND "c" LIKE %s',
+        "SELECT 100%% FROM t WHERE x = %s",  # a literal % stays one
+        "SELECT %s" + ", %s" * 3000,  # past the length kept converted
+        "SELECT 1",
+    ],
+)
+def test_statements_are_converted_to_sqlites_placeholders_as_django_converts_them(sql):
+    from django.db.backends.sqlite3.base import SQLiteCursorWrapper
+
+    with connection.cursor() as cursor:
+        ours = cursor.cursor  # the backend's own cursor, under Django's wrapper
+        assert ours.convert_query(sql) == SQLiteCursorWrapper.convert_query(ours, sql)
+        assert ours.convert_query(sql) == ours.convert_query(sql)  # the kept one, the second time
+        named = "SELECT %(a)s, %(b)s"
+        assert ours.convert_query(named, param_names=["a", "b"]) == "SELECT :a, :b"
