@@ -90,3 +90,26 @@ def test_a_client_that_keeps_sending_does_not_hold_the_only_thread(fake_provider
 
     assert answer[1] == "other"
     assert waited < 2  # gthread's own share; held by the sender, it waited as long as the sender sent
+
+
+def test_the_worker_keeps_what_it_loaded_out_of_the_collectors_view_until_it_exits():
+    """post_worker_init freezes what the worker loaded; worker_exit puts it back in view."""
+    import gc
+    import runpy
+    import signal
+    from types import SimpleNamespace
+
+    hooks = runpy.run_path("gunicorn.conf.py")
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        hooks["post_worker_init"](SimpleNamespace())
+        frozen = gc.get_freeze_count()
+        hooks["worker_exit"](None, None)
+        after_exit = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+        signal.signal(signal.SIGTERM, previous)
+
+    assert frozen > 10_000  # the interpreter, Django and the app
+    assert after_exit == 0
+
