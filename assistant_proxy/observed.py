@@ -1,12 +1,13 @@
 """
 One provider call, measured: time to its first piece (of a streamed answer) and to its end, its
-outcome and tokens, logged as one line (tagged with the run id in effect) and counted in the metrics.
+outcome and tokens, logged as one line (tagged with the run id in effect) and counted in the metrics,
+once the request that made it has been answered (`when_answered`).
 """
 
 import logging
 import time
 
-from observability import metrics
+from observability import context, metrics
 
 from .types import Completion, StreamItem
 
@@ -37,9 +38,6 @@ class ProviderCall:
 
     def finished(self) -> None:
         usage = self.completion.usage if self.completion is not None else None
-        if usage is not None:
-            metrics.provider_tokens.labels(self.engine, "prompt").inc(usage.prompt_tokens)
-            metrics.provider_tokens.labels(self.engine, "completion").inc(usage.completion_tokens)
         self._end(
             "ok",
             prompt_tokens=usage.prompt_tokens if usage else None,
@@ -51,6 +49,13 @@ class ProviderCall:
 
     def _end(self, outcome: str, **tokens: int | None) -> None:
         total = time.perf_counter() - self.started
+        context.when_answered(lambda: self._record(outcome, total, tokens))
+
+    def _record(self, outcome: str, total: float, tokens: dict[str, int | None]) -> None:
+        if tokens.get("prompt_tokens") is not None:
+            metrics.provider_tokens.labels(self.engine, "prompt").inc(tokens["prompt_tokens"])
+        if tokens.get("completion_tokens") is not None:
+            metrics.provider_tokens.labels(self.engine, "completion").inc(tokens["completion_tokens"])
         metrics.provider_calls.labels(self.engine, outcome).inc()
         metrics.provider_latency.labels(self.engine, "total").observe(total)
         first = None if self.first_piece is None else round((self.first_piece - self.started) * 1000, 1)

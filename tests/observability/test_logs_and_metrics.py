@@ -212,3 +212,60 @@ def test_djangos_own_error_lines_carry_the_request_id(api, settings, json_lines)
 
     (line,) = [line for line in json_lines() if line["logger"] == "django.request"]
     assert line["level"] == "ERROR" and line["request_id"] == "req-503"
+
+
+def _wsgi_post(path: str, body: dict) -> tuple[list[str], object]:
+    """Start answering a request through the WSGI application, as gunicorn does: its status and
+    its response, not yet closed (the server closes it once the answer has been sent)."""
+    from django.core.handlers.wsgi import WSGIHandler
+
+    application = WSGIHandler()  # as config.wsgi's, without setting Django up again (logging)
+    payload = json.dumps(body).encode()
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": path, "SCRIPT_NAME": "", "QUERY_STRING": "",
+        "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(payload)),
+        "SERVER_NAME": "testserver", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_X_REQUEST_ID": "after-1", "wsgi.input": io.BytesIO(payload), "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(), "wsgi.multithread": True, "wsgi.multiprocess": False,
+        "wsgi.run_once": False, "wsgi.version": (1, 0),
+    }
+    status: list[str] = []
+    response = application(environ, lambda line, headers, exc_info=None: status.append(line))
+    return status, response
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chats_log_lines_and_metrics_are_written_once_its_answer_has_been_sent(fake_provider, json_lines):
+    from observability import metrics
+
+    calls_before = metrics.provider_calls.labels("responses", "ok")._value.get()
+    status, response = _wsgi_post("/api/v1/chat", {"message": "Busiest screen?"})
+    body = b"".join(response)  # the answer, as the server sends it
+
+    bookkeeping = ("assistant_proxy.calls", "observability.access")
+    assert status[0].startswith("200") and json.loads(body)["message"]
+    assert [line for line in json_lines() if line["logger"] in bookkeeping] == []
+    assert metrics.provider_calls.labels("responses", "ok")._value.get() == calls_before
+
+    response.close()  # the server, having sent it
+
+    lines = {line["logger"]: line for line in json_lines()}
+    assert lines["assistant_proxy.calls"]["request_id"] == "after-1"
+    assert lines["assistant_proxy.calls"]["run_id"].startswith("run_")
+    assert lines["observability.access"]["request_id"] == "after-1"
+    assert lines["observability.access"]["status"] == 200
+    assert metrics.provider_calls.labels("responses", "ok")._value.get() == calls_before + 1
+
+
+def test_bookkeeping_that_fails_after_the_answer_is_logged_and_the_rest_still_done(json_lines):
+    from observability import context
+
+    done = []
+    pending = [lambda: 1 / 0, lambda: done.append("second")]
+    with context.tagged(context.request_id, "after-2"):
+        context.run_pending(pending)
+
+    assert done == ["second"] and pending == []
+    (failure,) = [line for line in json_lines() if line["logger"] == "observability.context"]
+    assert failure["level"] == "ERROR" and failure["request_id"] == "after-2"
+    assert "ZeroDivisionError" in failure["exc_info"]
