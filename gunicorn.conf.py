@@ -7,6 +7,7 @@ post_worker_init).
 import gc
 import select
 import signal
+import sys
 from pathlib import Path
 
 import environ
@@ -19,6 +20,11 @@ environ.Env.read_env(Path(__file__).resolve().parent / ".env", overwrite=False)
 # is served by the thread that gave it (see KeptAliveThreadWorker), up to this many in a row.
 KEEPALIVE_LINGER = 0.002
 KEEPALIVE_IN_A_ROW = 16
+# How long a worker's thread may run Python before one that waits for the interpreter (an answer
+# from the provider or a client has come) gets it: 5 ms by default, 1 ms here. Paired runs of the
+# chat benchmark at concurrency 8, 30 rounds each: p50 6.02 -> 5.57 and 6.37 -> 5.91 ms added
+# (0.5 ms: no better than 5 ms).
+SWITCH_INTERVAL = 0.001
 
 
 class KeptAliveThreadWorker(ThreadWorker):
@@ -108,6 +114,7 @@ def post_worker_init(worker):  # noqa: ANN001  (gunicorn's hook signature)
 
     signal.signal(signal.SIGTERM, handle_exit)
     gc.freeze()
+    sys.setswitchinterval(SWITCH_INTERVAL)
 
 
 def worker_exit(server, worker):  # noqa: ANN001, ARG001  (gunicorn's hook signature)

@@ -93,23 +93,29 @@ def test_a_client_that_keeps_sending_does_not_hold_the_only_thread(fake_provider
 
 
 def test_the_worker_keeps_what_it_loaded_out_of_the_collectors_view_until_it_exits():
-    """post_worker_init freezes what the worker loaded; worker_exit puts it back in view."""
+    """
+    post_worker_init freezes what the worker loaded, and shortens the interpreter's switch
+    interval; worker_exit puts what it froze back in view.
+    """
     import gc
     import runpy
     import signal
+    import sys
     from types import SimpleNamespace
 
     hooks = runpy.run_path("gunicorn.conf.py")
-    previous = signal.getsignal(signal.SIGTERM)
+    previous, interval = signal.getsignal(signal.SIGTERM), sys.getswitchinterval()
     try:
         hooks["post_worker_init"](SimpleNamespace())
-        frozen = gc.get_freeze_count()
+        frozen, worker_interval = gc.get_freeze_count(), sys.getswitchinterval()
         hooks["worker_exit"](None, None)
         after_exit = gc.get_freeze_count()
     finally:
         gc.unfreeze()
         signal.signal(signal.SIGTERM, previous)
+        sys.setswitchinterval(interval)
 
     assert frozen > 10_000  # the interpreter, Django and the app
     assert after_exit == 0
+    assert worker_interval == pytest.approx(hooks["SWITCH_INTERVAL"]) and worker_interval < interval
 
