@@ -337,7 +337,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer requests, for a try-out")
     parser.add_argument("--worker-class", default=os.environ.get("GUNICORN_WORKER_CLASS", "gthread"))
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 3)))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("GUNICORN_THREADS", 128)))
     parser.add_argument("--stream-levels", default="50,100,200,300")
     parser.add_argument("--only", default=",".join(MEASURES), help="which measures, comma-separated: " + ", ".join(MEASURES))
