@@ -56,7 +56,10 @@ def start_fake(*, latency: float, pieces: int, gap: float) -> tuple[subprocess.P
 class Server:
     """gunicorn and the task worker, configured as in production but for the fake provider."""
 
-    def __init__(self, *, fake_url: str, worker_class: str, workers: int, threads: int, work: Path):
+    def __init__(
+        self, *, fake_url: str, worker_class: str, workers: int, threads: int, work: Path, root: Path = ROOT
+    ):
+        """`root`: the checkout served (bench/paired.py serves another one beside this one's)."""
         self.port = free_port()
         self.env = {
             **os.environ,
@@ -83,15 +86,15 @@ class Server:
         }
         self.env.setdefault("DATABASE_URL", f"sqlite:///{work / 'bench.sqlite3'}")
         (work / "metrics").mkdir(parents=True)
-        subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=self.env, check=True)
+        subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=root, env=self.env, check=True)
         self.logs = open(work / "server.out", "w")  # noqa: SIM115
         self.web = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi" if worker_class != "asgi" else "config.asgi",
              "--config", "gunicorn.conf.py"],
-            cwd=ROOT, env=self.env, stdout=self.logs, stderr=subprocess.STDOUT,
+            cwd=root, env=self.env, stdout=self.logs, stderr=subprocess.STDOUT,
         )
         self.worker = subprocess.Popen(
-            [PYTHON, "manage.py", "worker"], cwd=ROOT, env=self.env, stdout=self.logs, stderr=subprocess.STDOUT
+            [PYTHON, "manage.py", "worker"], cwd=root, env=self.env, stdout=self.logs, stderr=subprocess.STDOUT
         )
         self._wait_ready()
 
@@ -337,7 +340,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer requests, for a try-out")
     parser.add_argument("--worker-class", default=os.environ.get("GUNICORN_WORKER_CLASS", "gthread"))
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 3)))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("GUNICORN_THREADS", 128)))
     parser.add_argument("--stream-levels", default="50,100,200,300")
     parser.add_argument("--only", default=",".join(MEASURES), help="which measures, comma-separated: " + ", ".join(MEASURES))
