@@ -85,14 +85,25 @@ def test_keys_are_masked_in_any_log_line(json_lines):
 
 
 def _logged_as_configured(log_file, logger: str, level: int, message: str, **extra) -> None:
-    """Log one line through the project's own logging set-up, writing to `log_file`."""
+    """
+    Log one line through the project's own logging set-up, writing to `log_file`. The suite's own
+    handlers come back after: configured again now, the console's would write to this test's
+    captured stderr, closed once the test ends, and every later line would fail to be written.
+    """
+    root = logging.getLogger()
+    suites = root.handlers[:]
     try:
         logging.config.dictConfig(logging_config(level="INFO", log_format="json", log_file=str(log_file)))
         logging.getLogger(logger).log(level, message, extra=extra)
-        for handler in logging.getLogger().handlers:
+        for handler in root.handlers:
             handler.flush()
     finally:
         logging.config.dictConfig(settings.LOGGING)
+        for handler in root.handlers[:]:
+            root.removeHandler(handler)
+            handler.close()
+        for handler in suites:
+            root.addHandler(handler)
 
 
 def test_logs_go_to_a_rotating_file_as_json(tmp_path):
@@ -234,7 +245,7 @@ def _wsgi_post(path: str, body: dict) -> tuple[list[str], object]:
     return status, response
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_chats_log_lines_and_metrics_are_written_once_its_answer_has_been_sent(fake_provider, json_lines):
     from observability import metrics
 
