@@ -70,8 +70,9 @@ worker_class = env.str("GUNICORN_WORKER_CLASS", default="gthread")
 if worker_class == "gthread":
     worker_class = KeptAliveThreadWorker
 # Three processes on two cores: each holds fewer of the chats in flight under its GIL. Paired runs
-# against two (chat benchmark, same code): added p50 at concurrency 8 6.03 -> 5.51 and 6.61 ->
-# 6.01 ms, at 32 20.98 -> 17.89 ms, at 1 the same; about 100 MB more (four: no better than two).
+# against two (chat benchmark, same code): added p50 at concurrency 8 6.03 -> 5.51, 6.61 -> 6.01
+# and 5.74 -> 5.60 ms (p99 24.5 -> 22.0), at 32 20.98 -> 17.89 ms, at 1 the same; about 120 MB
+# more (four: no better than two).
 workers = env.int("WEB_CONCURRENCY", default=3)
 threads = env.int("GUNICORN_THREADS", default=128)
 # Generation can take a while; a worker thread is busy for the whole provider call.
