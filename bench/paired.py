@@ -18,9 +18,8 @@ import subprocess
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from run import QUESTION, ROOT, Server, load, percentiles, start_fake, timed
+from run import ROOT, Server, added, chat_call, load, percentiles, provider_call, start_fake
 
 
 def main() -> None:
@@ -61,13 +60,8 @@ def main() -> None:
 
 
 def _measure(servers: dict[str, Server], fake: str, concurrency: int, rounds: int, calls: int) -> dict:
-    host, port = urlsplit(fake).hostname, urlsplit(fake).port
-    body = {"model": "fake-model", "input": [{"role": "user", "content": QUESTION}]}
-    direct = lambda: timed(host, port, "POST", "/v1/responses", body)
-    served = {
-        name: (lambda server=server: timed("127.0.0.1", server.port, "POST", "/api/v1/chat", {"message": QUESTION}))
-        for name, server in servers.items()
-    }
+    direct = provider_call(fake)
+    served = {name: chat_call(server) for name, server in servers.items()}
     for call in served.values():  # connections and caches warm
         load(call, total=concurrency * 4, concurrency=concurrency)
     direct_s: list[float] = []
@@ -84,7 +78,7 @@ def _measure(servers: dict[str, Server], fake: str, concurrency: int, rounds: in
     results: dict = {"direct_ms": provider}
     for name, durations in served_s.items():
         own = percentiles(durations)
-        results[name] = {"server_ms": own, "added_ms": {q: round(own[q] - provider[q], 2) for q in own}}
+        results[name] = {"server_ms": own, "added_ms": added(own, provider)}
     results["b_lower_rounds"] = sum(b < a for a, b in zip(medians["A"], medians["B"], strict=True))
     return results
 

@@ -227,9 +227,26 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 
 # Rounds per concurrency: a round's connections are shared out between the web workers as they
-# accept them, and how evenly varies from round to round; at 8 and 32, 5 rounds left a run's p50
-# varying by a millisecond from one run to the next, which 20 rounds (8 s more) steady.
+# accept them, and how evenly varies from round to round. With 5 rounds at 8, three runs of the
+# same code gave a p50 of 4.48, 6.03 and 6.93 ms; 20 rounds average over four times the draws, for
+# about 20 s more a run.
 ROUNDS = {1: 5, 8: 20, 32: 20}
+
+
+def provider_call(fake: str) -> Callable[[], float]:
+    """The chat's model call made to the provider directly, as the server makes it (whole)."""
+    host, port = urlsplit(fake).hostname, urlsplit(fake).port
+    body = {"model": "fake-model", "input": [{"role": "user", "content": QUESTION}]}
+    return lambda: timed(host, port, "POST", "/v1/responses", body)
+
+
+def chat_call(server: Server) -> Callable[[], float]:
+    return lambda: timed("127.0.0.1", server.port, "POST", "/api/v1/chat", {"message": QUESTION})
+
+
+def added(served: dict[str, float], direct: dict[str, float]) -> dict[str, float]:
+    """What the server adds at each percentile: its figure less the provider's own."""
+    return {q: round(served[q] - direct[q], 2) for q in direct}
 
 
 def added_latency(server: Server, fake: str, *, total: int) -> dict:
@@ -241,10 +258,7 @@ def added_latency(server: Server, fake: str, *, total: int) -> dict:
     connections as they accept them, unevenly more often than not, and one round's share would
     stand for the run.
     """
-    fake_host, fake_port = urlsplit(fake).hostname, urlsplit(fake).port
-    direct_body = {"model": "fake-model", "input": [{"role": "user", "content": QUESTION}]}
-    direct_call = lambda: timed(fake_host, fake_port, "POST", "/v1/responses", direct_body)  # noqa: E731
-    served_call = lambda: timed("127.0.0.1", server.port, "POST", "/api/v1/chat", {"message": QUESTION})  # noqa: E731
+    direct_call, served_call = provider_call(fake), chat_call(server)
     results = {}
     for concurrency, rounds in ROUNDS.items():
         # Warm both (connections, caches), then measure the provider alone and through the server.
@@ -260,7 +274,7 @@ def added_latency(server: Server, fake: str, *, total: int) -> dict:
             "requests": len(served_ms),
             "direct_ms": direct,
             "server_ms": served,
-            "added_ms": {q: round(served[q] - direct[q], 2) for q in direct},
+            "added_ms": added(served, direct),
         }
     return results
 
