@@ -229,17 +229,10 @@ def _wsgi_post(path: str, body: dict) -> tuple[list[str], object]:
     """Start answering a request through the WSGI application, as gunicorn does: its status and
     its response, not yet closed (the server closes it once the answer has been sent)."""
     from django.core.handlers.wsgi import WSGIHandler
+    from django.test import RequestFactory
 
     application = WSGIHandler()  # as config.wsgi's, without setting Django up again (logging)
-    payload = json.dumps(body).encode()
-    environ = {
-        "REQUEST_METHOD": "POST", "PATH_INFO": path, "SCRIPT_NAME": "", "QUERY_STRING": "",
-        "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(payload)),
-        "SERVER_NAME": "testserver", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_X_REQUEST_ID": "after-1", "wsgi.input": io.BytesIO(payload), "wsgi.url_scheme": "http",
-        "wsgi.errors": io.StringIO(), "wsgi.multithread": True, "wsgi.multiprocess": False,
-        "wsgi.run_once": False, "wsgi.version": (1, 0),
-    }
+    environ = RequestFactory().post(path, body, content_type="application/json", HTTP_X_REQUEST_ID="after-1").environ
     status: list[str] = []
     response = application(environ, lambda line, headers, exc_info=None: status.append(line))
     return status, response
