@@ -19,6 +19,7 @@ import math
 import platform
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .conf import ProviderSettings
@@ -44,22 +45,36 @@ _RETRIED_STATUSES = frozenset({408, 409, 429})
 pool = Pool()
 
 
+Sent = Callable[[], None] | None
+
+
 def post(
-    cfg: ProviderSettings, path: str, body: dict[str, Any], *, hangup: Hangup | None = None
+    cfg: ProviderSettings,
+    path: str,
+    body: dict[str, Any],
+    *,
+    hangup: Hangup | None = None,
+    sent: Sent = None,
 ) -> bytes:
     """
     POST `body` as JSON to the provider's `path` (under its base URL) and return the answer's body.
     A failure is raised as a ProviderError once the retries are spent; `ProviderHungUp` when
-    `hangup` ends the call.
+    `hangup` ends the call. `sent` is called as each try goes out, before its answer is waited for,
+    and after a try that could not be sent, so that it never waits for the retries.
     """
-    return _send(cfg, path, body, stream=False, hangup=hangup)[1]
+    return _send(cfg, path, body, stream=False, hangup=hangup, sent=sent)[1]
 
 
 def post_streamed(
-    cfg: ProviderSettings, path: str, body: dict[str, Any], *, hangup: Hangup | None = None
+    cfg: ProviderSettings,
+    path: str,
+    body: dict[str, Any],
+    *,
+    hangup: Hangup | None = None,
+    sent: Sent = None,
 ) -> Answer:
     """As `post`, but returns the answer as soon as it starts, its body (the stream) still to read."""
-    answer, _ = _send(cfg, path, body, stream=True, hangup=hangup)
+    answer, _ = _send(cfg, path, body, stream=True, hangup=hangup, sent=sent)
     return answer
 
 
@@ -75,7 +90,7 @@ def failure_of(failure: TransportError, *, mid_answer: bool = False) -> Provider
 
 
 def _send(
-    cfg: ProviderSettings, path: str, body: dict[str, Any], *, stream: bool, hangup: Hangup | None
+    cfg: ProviderSettings, path: str, body: dict[str, Any], *, stream: bool, hangup: Hangup | None, sent: Sent
 ) -> tuple[Answer, bytes]:
     """The answer (and, not streamed, its whole body) of the first try that succeeds."""
     url = (cfg.base_url or OPENAI_URL).rstrip("/") + path
@@ -92,6 +107,7 @@ def _send(
                     connect_timeout=cfg.connect_timeout,
                     timeout=cfg.timeout,
                     hangup=hangup,
+                    sent=sent,
                 )
                 if answer.status < 400 and stream:
                     return answer, b""
@@ -99,6 +115,8 @@ def _send(
                 if answer.status < 400:
                     return answer, content
             except TransportError as failure:
+                if sent is not None:
+                    sent()
                 if not retries_left:
                     raise failure_of(failure) from failure
                 delay = _backoff(cfg.max_retries - retries_left)

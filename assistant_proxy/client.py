@@ -37,13 +37,18 @@ logger = logging.getLogger(__name__)
 
 
 def stream(
-    request: CompletionRequest, *, whole: bool = False, hangup: Hangup | None = None
+    request: CompletionRequest,
+    *,
+    whole: bool = False,
+    hangup: Hangup | None = None,
+    sent: calls.Sent = None,
 ) -> Iterator[StreamItem]:
     """
     Generate one assistant turn with the configured engine: its text and tool-call pieces as the
     provider sends them, then one Completion; with `whole`, the Completion alone, asked for
     unstreamed. Closing the iterator closes the provider's stream, which stops the generation
-    there. `hangup` ends the call from another thread: `ProviderHungUp` is raised.
+    there. `hangup` ends the call from another thread: `ProviderHungUp` is raised. `sent` runs
+    while the provider works on the request (see `calls.post`).
     """
     cfg = provider_settings()
     if not cfg.configured:
@@ -52,11 +57,11 @@ def stream(
     call = ProviderCall(engine=str(cfg.engine), model=request.model, run_id=request.log_id)
     try:
         if whole:
-            completion = _whole(engine, cfg, request, hangup)
+            completion = _whole(engine, cfg, request, hangup, sent)
             call.answered(completion)
             yield completion
         else:
-            yield from _pieces(engine, cfg, request, hangup, call)
+            yield from _pieces(engine, cfg, request, hangup, sent, call)
     except ProviderError as error:
         call.failed(error.code or type(error).__name__)
         raise
@@ -69,9 +74,10 @@ def stream(
 
 
 def _whole(
-    engine: Any, cfg: ProviderSettings, request: CompletionRequest, hangup: Hangup | None
+    engine: Any, cfg: ProviderSettings, request: CompletionRequest, hangup: Hangup | None, sent: calls.Sent
 ) -> Completion:
-    content = calls.post(cfg, engine.PATH, engine.request_params(request, stream=False), hangup=hangup)
+    body = engine.request_params(request, stream=False)
+    content = calls.post(cfg, engine.PATH, body, hangup=hangup, sent=sent)
     with _unreadable_as_bad_response():
         return engine.completion_of(json.loads(content), request)
 
@@ -81,9 +87,11 @@ def _pieces(
     cfg: ProviderSettings,
     request: CompletionRequest,
     hangup: Hangup | None,
+    sent: calls.Sent,
     call: ProviderCall,
 ) -> Iterator[StreamItem]:
-    answer = calls.post_streamed(cfg, engine.PATH, engine.request_params(request, stream=True), hangup=hangup)
+    body = engine.request_params(request, stream=True)
+    answer = calls.post_streamed(cfg, engine.PATH, body, hangup=hangup, sent=sent)
     try:
         with _unreadable_as_bad_response(), _failures_mid_answer():
             events = _events(_lines(answer.iter_bytes()))

@@ -11,6 +11,9 @@ decide (`calls.py`).
 
 A call made under a `Hangup` (see `hangup.py`) has its connection shut when the Hangup fires, so
 that a wait for the answer, or for its next piece, ends at once with `HungUp`.
+
+A caller with work to do while the provider works (saving what the call answers) passes it as `sent`:
+it runs as soon as the request has gone out, before the answer is waited for.
 """
 
 import base64
@@ -20,7 +23,7 @@ import socket
 import ssl
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.message import Message
 from urllib.parse import SplitResult, unquote, urlsplit
 
@@ -133,10 +136,14 @@ class Pool:
         connect_timeout: float,
         timeout: float,
         hangup: Hangup | None = None,
+        sent: Callable[[], None] | None = None,
     ) -> Answer:
         """
         Send one request and return its answer once the status and headers have come: `TimedOut`
         (connect, send or answer), `ConnectFailed`, `Broken`, or `HungUp` when `hangup` fires.
+        `sent` is called once the request has gone out, each time it does (a request sent again
+        on a new connection calls it again); what it raises ends the exchange, its connection
+        closed unread.
         """
         parts = urlsplit(url)
         origin = (parts.scheme, parts.hostname or "", parts.port or _DEFAULT_PORTS[parts.scheme])
@@ -146,7 +153,7 @@ class Pool:
             try:
                 if hangup is not None:
                     hangup.attach(connection.sock)
-                response = _exchange(connection, method, target, headers, body, timeout)
+                response = _exchange(connection, method, target, headers, body, timeout, sent)
             except _Closed as closed:
                 _release(hangup, connection)
                 _hung_up(hangup)
@@ -270,6 +277,7 @@ def _exchange(
     headers: dict[str, str],
     body: bytes | None,
     timeout: float,
+    sent: Callable[[], None] | None,
 ) -> http.client.HTTPResponse:
     sock = connection.sock
     try:
@@ -286,6 +294,8 @@ def _exchange(
         raise _Closed("The provider closed the connection before the request was sent.") from exc
     except OSError as exc:
         raise Broken(f"Sending the request failed: {exc}") from exc
+    if sent is not None:
+        sent()  # while the provider works on the request
     try:
         return connection.getresponse()
     except TimeoutError as exc:

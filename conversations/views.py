@@ -18,7 +18,7 @@ from assistant_proxy.conf import provider_settings
 from datasets.serializers import ChatWithDataSerializer
 from datasets.services import thread_datasets_add
 
-from . import selectors, services
+from . import services
 from .models import WorkerHeartbeat
 from .serializers import examples
 from .serializers.requests import ChatRequestSerializer, ChatResponseSerializer

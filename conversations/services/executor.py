@@ -10,10 +10,14 @@ cut by a token limit, cancelled, expired, failed, or abandoned by a client that 
 nobody watches arrive (the one-call chat) is asked for whole instead. A run stopped from outside
 has its provider call hung up, streamed or whole, even while it waits for the first token. No
 transaction is held across the provider call.
+
+A run may also come unsaved, with what saves it (the one-call chat's new thread): its first model
+call is sent first, and its records are written while the provider works on it, which takes their
+transaction off the time the caller waits.
 """
 
 import logging
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 
 from django.db import connection
 
@@ -23,10 +27,10 @@ from assistant_proxy.types import Completion, CompletionRequest, TextDelta, Tool
 
 from ..exceptions import ConversationError, RunServerError
 from ..models import Run, RunStatus
-from .events import RunEvent, message_text_delta, tool_call_delta
 from .analysis import MAX_MODEL_CALLS, RunAnalysis
+from .events import RunEvent, message_text_delta, tool_call_delta
 from .history import RunLimitReached, completion_request
-from .liveness import Watch, run_watched
+from .liveness import Watch, run_watch_start, run_watched
 from .run_records import Outcome, ReplyRecords, run_call_settle, run_settle
 from .runs import run_claim
 
@@ -48,20 +52,29 @@ def run_execute(*, run: Run) -> None:
         pass
 
 
-def run_events(*, run: Run, live: bool = True) -> Iterator[RunEvent]:
+def run_events(
+    *, run: Run, live: bool = True, save: Callable[[], object] | None = None
+) -> Iterator[RunEvent]:
     """
     Execute a claimed run, yielding its stream events until it ends or waits for tool outputs.
     Closing the iterator early (the client went away) ends the run `incomplete`, with the text
     generated so far saved on an incomplete message. Without `live`, the reply's message and steps
     are saved when each model call ends rather than as they start (see ReplyRecords), and the
     pieces of text and tool calls are not sent as delta events.
+
+    A run not saved yet comes with its `save`, called once its first model call has been sent (or
+    could not be), and in any case before the run settles. When `save` fails, nothing is settled:
+    its error is raised, and the provider call hung up.
     """
     records = ReplyRecords(run, live=live)
     with run_watched(run=run) as watch:
+        saving = _Saving(run, save, watch) if save is not None else None
         try:
             yield RunEvent("thread.run.in_progress", run)
-            completion = yield from _model_calls(records, watch)
+            completion = yield from _model_calls(records, watch, saving)
         except GeneratorExit:
+            if saving is not None:
+                saving()
             run_settle(records, Outcome(RunStatus.INCOMPLETE, reason="client_disconnected"))
             raise
         except RunLimitReached as limit:
@@ -70,16 +83,45 @@ def run_events(*, run: Run, live: bool = True) -> Iterator[RunEvent]:
             outcome = Outcome(RunStatus.FAILED, error=error)
         except _Stopped as stop:
             outcome = Outcome(stop.status, error=stop.error)
-        except Exception:  # noqa: BLE001  (a run must never be left in_progress by a bug)
+        except Exception as error:  # noqa: BLE001  (a run must never be left in_progress by a bug)
+            if saving is not None and saving.failure is error:
+                raise  # nothing was saved: nothing to settle
             logger.exception("Run %s crashed", run.public_id)
             outcome = Outcome(RunStatus.FAILED, error=RunServerError())
         else:
             outcome = Outcome.of(completion)
+        if saving is not None:
+            saving()  # a run that ended before its call was sent is saved all the same
         events = run_settle(records, outcome)
     yield from events
 
 
-def _model_calls(records: ReplyRecords, watch: Watch) -> Generator[RunEvent, None, Completion]:
+class _Saving:
+    """Saves an unsaved run once, then watches it; a failure is kept, and raised again if asked."""
+
+    def __init__(self, run: Run, save: Callable[[], object], watch: Watch) -> None:
+        self._run = run
+        self._save: Callable[[], object] | None = save
+        self._watch = watch
+        self.failure: Exception | None = None
+
+    def __call__(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+        if self._save is None:
+            return
+        save, self._save = self._save, None
+        try:
+            save()
+        except Exception as failure:
+            self.failure = failure
+            raise
+        run_watch_start(self._watch, run=self._run)
+
+
+def _model_calls(
+    records: ReplyRecords, watch: Watch, sent: Callable[[], None] | None
+) -> Generator[RunEvent, None, Completion]:
     """
     The run's model calls: while the model calls only the server's analysis tools, run them and
     call it again with their outputs. Returns the last call's completion, which ends the run.
@@ -94,7 +136,7 @@ def _model_calls(records: ReplyRecords, watch: Watch) -> Generator[RunEvent, Non
             call=call,
             last_call=call == MAX_MODEL_CALLS,
         )
-        completion = yield from _generate(records, watch, request)
+        completion = yield from _generate(records, watch, request, sent)
         server_calls = analysis.calls_in(completion)
         if not server_calls or completion.finish_reason == "length":
             return completion
@@ -125,14 +167,15 @@ def connection_release() -> None:
 
 
 def _generate(
-    records: ReplyRecords, watch: Watch, request: CompletionRequest
+    records: ReplyRecords, watch: Watch, request: CompletionRequest, sent: Callable[[], None] | None
 ) -> Generator[RunEvent, None, Completion]:
     """
     One model call. Nobody watches a reply that is not `live` arrive, so it is asked for whole;
-    either way the watch's hangup ends the call when the run is stopped.
+    either way the watch's hangup ends the call when the run is stopped. `sent` runs while the
+    provider works on the request.
     """
     connection_release()
-    items = stream(request, whole=not records.live, hangup=watch.hangup)
+    items = stream(request, whole=not records.live, hangup=watch.hangup, sent=sent)
     try:
         for item in items:
             _check(watch)

@@ -59,7 +59,7 @@ def completion_request(
         conversation_id = thread_conversation(thread=run.thread)
         items = _history(run.thread, since=run.thread.provider_synced_at)
     else:
-        items = _history(run.thread, last_messages=last_messages)
+        items = _history(run.thread, last_messages=last_messages, first_call=call == 1)
         if prompt_budget is not None:
             items = _fit(items, prompt_budget)
     tool_choice = run.tool_choice if isinstance(run.tool_choice, str) else "required"
@@ -134,16 +134,19 @@ def thread_history(
     return [item for _, _, items in timeline for item in items]
 
 
-def _history(thread: Thread, *, last_messages: int | None = None, since: datetime | None = None) -> list[HistoryItem]:
+def _history(
+    thread: Thread, *, last_messages: int | None = None, since: datetime | None = None, first_call: bool = False
+) -> list[HistoryItem]:
     """
-    `thread_history`; for a thread this request created, from what it was created with, once: a
-    run's later calls read the stored thread, which by then holds their tool calls.
+    `thread_history`; for the first call on a thread this request created, from what it was
+    created with (saved or not yet): a run's later calls read the stored thread, which by then
+    holds their tool calls.
     """
-    created_with, thread.created_with = thread.created_with, None
+    created_with = thread.created_with if first_call else None
     if created_with is None or since is not None:
         return thread_history(thread=thread, last_messages=last_messages, since=since)
     kept = created_with.messages[-last_messages:] if last_messages else created_with.messages
-    # A new thread has no tool calls yet; its Conversation, if any, was created empty just now.
+    # A new thread has no tool calls yet.
     return [Turn(role=message.role, text=message.text) for message in kept if message.text]
 
 

@@ -34,8 +34,8 @@ class Watch:
     it expired? Its provider calls go under `hangup`, which stopping it fires.
     """
 
-    def __init__(self, run_pk: int, *, deadline: float | None = None) -> None:
-        self.run_pk = run_pk
+    def __init__(self, run_pk: int | None, *, deadline: float | None = None) -> None:
+        self.run_pk = run_pk  # None until the run is saved (see `run_watch_start`)
         self.deadline = deadline  # when the run expires, on the monotonic clock
         self.stopped_as: str | None = None  # the status the run was moved to, or RUN_DELETED
         self.error: ConversationError | None = None  # why, when this process stopped it
@@ -154,13 +154,24 @@ def runs_interrupt() -> int:
 
 @contextmanager
 def run_watched(*, run: Run) -> Iterator[Watch]:
-    """Keep the run's heartbeat going and watch for it being stopped, while the block runs."""
+    """
+    Keep the run's heartbeat going and watch for it being stopped, while the block runs. A run not
+    saved yet is watched from when it is (`run_watch_start`); until then nothing can stop it but
+    its expiry.
+    """
     watch = Watch(run.pk, deadline=_deadline(run))
-    _watcher.add(watch)
+    if run.pk is not None:
+        _watcher.add(watch)
     try:
         yield watch
     finally:
         _watcher.remove(watch)
+
+
+def run_watch_start(watch: Watch, *, run: Run) -> None:
+    """Watch a run from `run_watched` that has been saved since."""
+    watch.run_pk = run.pk
+    _watcher.add(watch)
 
 
 def _deadline(run: Run) -> float | None:

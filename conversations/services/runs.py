@@ -30,12 +30,21 @@ from ..exceptions import (
     ThreadBusy,
     ToolOutputsRejected,
 )
+from ..models import (
+    ACTIVE_RUN_STATUSES,
+    Assistant,
+    Run,
+    RunStatus,
+    RunStep,
+    RunStepStatus,
+    RunStepType,
+    Thread,
+)
 from ..selectors import Owner
-from ..models import ACTIVE_RUN_STATUSES, Assistant, Message, Run, RunStatus, RunStep, RunStepStatus, RunStepType, Thread
 from .history import thread_conversation_forget
 from .messages import NewMessage, messages_insert, messages_new, thread_lock_idle
 from .sweeper import run_end_now
-from .threads import thread_create
+from .threads import thread_insert, thread_new
 
 
 @dataclass(frozen=True)
@@ -81,26 +90,15 @@ def run_create(
     """
     run = _run_new(assistant, options, claimed=claimed)
     additional = messages_new(messages=options.additional_messages)
-    return _started(_run_start(thread, run, additional, enqueue=enqueue, new_thread=False))
-
-
-def _run_start(thread: Thread, run: Run, additional: list[Message], *, enqueue: bool, new_thread: bool) -> Run:
-    """
-    `run_create`, with its records built beforehand (`_run_new`, `messages_new`): the transaction
-    only writes them. A `new_thread`, made in the caller's transaction, has no run to lock out or
-    wait for.
-    """
-    # A new thread's run fails or lands with the thread: no savepoint. Otherwise a refusal (the
-    # thread is busy) leaves a caller's transaction usable.
-    with transaction.atomic(savepoint=not new_thread):
-        if not new_thread:
-            thread_lock_idle(thread=thread, adding="runs")
-        _check_runs_in_flight(thread)
+    # A refusal (the thread is busy) leaves a caller's transaction usable: a savepoint.
+    with transaction.atomic():
+        thread_lock_idle(thread=thread, adding="runs")
+        _check_runs_in_flight(thread.owner_id)
         messages_insert(thread=thread, records=additional)
-        _run_insert(run, thread, contended=not new_thread)
-        if enqueue and run.status == RunStatus.QUEUED:
-            transaction.on_commit(lambda: _enqueue(run))
-    return run
+        _run_insert(run, thread, contended=True)
+        if enqueue:
+            _enqueue_on_commit(run)
+    return _started(run)
 
 
 def _started(run: Run) -> Run:
@@ -125,12 +123,52 @@ def thread_run_create(
     Create a thread with its first messages (and datasets) and start a run on it, in one
     transaction; `enqueue` and `claimed` as for `run_create`.
     """
+    run = thread_run_new(
+        owner=owner,
+        assistant=assistant,
+        options=options,
+        metadata=metadata,
+        messages=messages,
+        datasets=datasets,
+        claimed=claimed,
+    )
+    return _started(thread_run_insert(run=run, enqueue=enqueue))
+
+
+def thread_run_new(
+    *,
+    owner: Owner,
+    assistant: Assistant,
+    options: RunOptions,
+    metadata: dict[str, str] | None = None,
+    messages: Sequence[NewMessage] = (),
+    datasets: Sequence[Any] = (),
+    claimed: bool = False,
+) -> Run:
+    """
+    `thread_run_create`'s run on its new thread (`run.thread`, knowing what it was created with),
+    built and not saved: `thread_run_insert` saves them. Refused here when the owner has as many
+    runs in flight as allowed, so that a caller may start the run's model call before saving it.
+    """
+    _check_runs_in_flight(owner.pk if owner is not None else None)
     run = _run_new(assistant, options, claimed=claimed)
-    additional = messages_new(messages=options.additional_messages)
+    # The run's additional messages follow the thread's own, as they would be added after them.
+    run.thread = thread_new(
+        owner=owner,
+        metadata=metadata,
+        messages=[*messages, *options.additional_messages],
+        datasets=datasets,
+    )
+    return run
+
+
+def thread_run_insert(*, run: Run, enqueue: bool = False) -> Run:
+    """Save a run from `thread_run_new` with its thread, in one transaction (queued, with `enqueue`)."""
     with transaction.atomic():
-        thread = thread_create(owner=owner, metadata=metadata, messages=messages, datasets=datasets)
-        _run_start(thread, run, additional, enqueue=enqueue, new_thread=True)
-    return _started(run)
+        _run_insert(run, thread_insert(run.thread), contended=False)
+        if enqueue:
+            _enqueue_on_commit(run)
+    return run
 
 
 def run_update(*, run: Run, metadata: dict[str, str]) -> Run:
@@ -244,11 +282,11 @@ def _matched_outputs(run: Run, tool_outputs: Sequence[ToolOutput]) -> dict[str, 
     return outputs
 
 
-def _check_runs_in_flight(thread: Thread) -> None:
+def _check_runs_in_flight(owner_pk: int | None) -> None:
     limit = settings.RATE_LIMIT_RUNS_IN_FLIGHT
     if not limit:
         return
-    in_flight = Run.objects.filter(thread__owner=thread.owner_id, status__in=ACTIVE_RUN_STATUSES)
+    in_flight = Run.objects.filter(thread__owner=owner_pk, status__in=ACTIVE_RUN_STATUSES)
     if in_flight.count() >= limit:
         raise RunsInFlightLimited(
             f"Too many runs in flight: at most {limit} may be active at once. "
@@ -315,6 +353,11 @@ def _run_fields(assistant: Assistant, options: RunOptions) -> dict[str, Any]:
         "engine": provider_settings().engine,
         "expires_at": timezone.now() + timedelta(seconds=settings.RUN_EXPIRES_SECONDS),
     }
+
+
+def _enqueue_on_commit(run: Run) -> None:
+    if run.status == RunStatus.QUEUED:
+        transaction.on_commit(lambda: _enqueue(run))
 
 
 def _enqueue(run: Run) -> None:

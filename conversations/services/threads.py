@@ -21,7 +21,6 @@ class ThreadContents:
     datasets: tuple[Dataset, ...]
 
 
-@transaction.atomic(savepoint=False)  # inside a caller's transaction, it fails or lands with it
 def thread_create(
     *,
     owner: Owner,
@@ -33,13 +32,33 @@ def thread_create(
     A thread with its first messages and the datasets (datasets.Dataset) its runs analyse. The
     thread returned knows what it holds (`created_with`).
     """
+    return thread_insert(thread_new(owner=owner, metadata=metadata, messages=messages, datasets=datasets))
+
+
+def thread_new(
+    *,
+    owner: Owner,
+    metadata: dict[str, str] | None = None,
+    messages: Sequence[NewMessage] = (),
+    datasets: Sequence[Dataset] = (),
+) -> Thread:
+    """`thread_create`'s thread, built and not saved: `thread_insert` saves it with what it holds."""
     records = messages_new(messages=messages)
     title = thread_title_of([(record.role, record.text) for record in records])
-    thread = rows.insert(Thread(owner=owner, metadata=metadata or {}, title=title))
-    saved = messages_insert(thread=thread, records=records)
-    if datasets:
-        thread.datasets.add(*datasets)
-    thread.created_with = ThreadContents(messages=tuple(saved), datasets=tuple(datasets))
+    thread = Thread(owner=owner, metadata=metadata or {}, title=title)
+    thread.created_with = ThreadContents(messages=tuple(records), datasets=tuple(datasets))
+    return thread
+
+
+@transaction.atomic(savepoint=False)  # inside a caller's transaction, it fails or lands with it
+def thread_insert(thread: Thread) -> Thread:
+    """Save a thread from `thread_new` with its messages and datasets."""
+    contents = thread.created_with
+    rows.insert(thread)
+    messages_insert(thread=thread, records=list(contents.messages))
+    if contents.datasets:
+        thread.datasets.add(*contents.datasets)
+    thread.created_with = contents  # the same records, saved
     return thread
 
 

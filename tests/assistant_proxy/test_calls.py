@@ -155,6 +155,23 @@ def test_an_unreachable_provider_is_tried_again_then_unavailable(settings):
     assert time.monotonic() - started >= 0.375  # one back-off: 0.5 s less up to a quarter
 
 
+def test_sent_runs_at_every_try_and_after_one_that_could_not_be_sent(fake_provider, settings, retries):
+    fake_provider.fail_next(status=500)
+    tries = []
+
+    (completion,) = stream(REQUEST, whole=True, sent=lambda: tries.append("sent"))
+
+    assert completion.text and tries == ["sent", "sent"]
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        settings.OPENAI_BASE_URL = f"http://127.0.0.1:{unused.getsockname()[1]}/v1"
+    settings.OPENAI_MAX_RETRIES = 1
+    tries.clear()
+    with pytest.raises(ProviderUnavailable):
+        list(stream(REQUEST, whole=True, sent=lambda: tries.append("unsent")))
+    assert tries == ["unsent", "unsent"]
+
+
 def test_the_providers_words_are_passed_on_without_the_key(fake_provider):
     fake_provider.fail_next(
         Fault(status=400, body={"error": {"message": "Bad key sk-test for model x"}})

@@ -98,10 +98,18 @@ def pool() -> Iterator[Pool]:
     pool.close()
 
 
-def post(pool: Pool, url: str, body: dict | None = None, *, timeout: float = 2.0, hangup: Hangup | None = None) -> Answer:
+def post(
+    pool: Pool,
+    url: str,
+    body: dict | None = None,
+    *,
+    timeout: float = 2.0,
+    hangup: Hangup | None = None,
+    sent: Callable[[], None] | None = None,
+) -> Answer:
     return pool.send(
         "POST", url, headers={"Content-Type": "application/json"}, body=json.dumps(body or {}).encode(),
-        connect_timeout=timeout, timeout=timeout, hangup=hangup,
+        connect_timeout=timeout, timeout=timeout, hangup=hangup, sent=sent,
     )
 
 
@@ -152,6 +160,39 @@ def test_a_connection_the_provider_closed_while_idle_is_not_reused(serve, pool):
 
     assert (first, second) == (b'{"n": 1}', b'{"n": 2}')
     assert server.connections == 2
+
+
+def test_what_is_given_as_sent_runs_while_the_provider_has_the_request(serve, pool):
+    released = threading.Event()
+    # The provider answers only once `sent` has run: it must run before the answer is waited for.
+    server = serve(lambda number, _: sized(b"{}") if released.wait(5) else None)
+    had_it = []
+
+    def sent() -> None:
+        deadline = time.monotonic() + 2
+        while not server.requests and time.monotonic() < deadline:
+            time.sleep(0.005)
+        had_it.append(len(server.requests))
+        released.set()
+
+    answer = post(pool, server.url + "/v1/responses", sent=sent, timeout=10.0)
+
+    assert answer.read() == b"{}"
+    assert had_it == [1]
+
+
+def test_a_failure_of_sent_ends_the_exchange_and_its_connection(serve, pool):
+    server = serve(lambda number, _: sized(b"{}"))
+
+    def sent() -> None:
+        raise RuntimeError("could not save")
+
+    with pytest.raises(RuntimeError, match="could not save"):
+        post(pool, server.url + "/v1/responses", sent=sent)
+    again = post(pool, server.url + "/v1/responses").read()
+
+    assert again == b"{}"
+    assert server.connections == 2  # the first connection, its answer unread, was not reused
 
 
 def test_a_request_the_provider_dropped_unanswered_is_not_sent_again(serve, pool):
