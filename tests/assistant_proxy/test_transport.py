@@ -51,6 +51,12 @@ class ScriptedServer:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
+        try:
+            self._answer_all(conn)
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # a client that closed the connection with an answer unread resets it
+
+    def _answer_all(self, conn: socket.socket) -> None:
         with conn:
             buffer = b""
             while True:
