@@ -15,7 +15,8 @@ from .runs import (
     run_create,
     run_submit_tool_outputs,
     run_update,
-    thread_run_create,
+    thread_run_insert,
+    thread_run_new,
 )
 from .sweeper import runs_sweep
 from .threads import thread_create, thread_delete, thread_update
@@ -46,6 +47,7 @@ __all__ = [
     "text_content",
     "thread_create",
     "thread_delete",
-    "thread_run_create",
+    "thread_run_insert",
+    "thread_run_new",
     "thread_update",
 ]

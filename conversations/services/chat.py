@@ -10,7 +10,7 @@ from ..models import Message, MessageRole, Run, Thread
 from ..selectors import Owner, assistant_default
 from .executor import run_events
 from .messages import NewMessage, text_content
-from .runs import RunOptions, run_create, thread_run_create, thread_run_insert, thread_run_new
+from .runs import RunOptions, run_create, thread_run_insert, thread_run_new
 
 _REPLY_EVENTS = frozenset({"thread.message.completed", "thread.message.incomplete"})
 
@@ -27,15 +27,15 @@ def chat_start(
     question = NewMessage(role=MessageRole.USER, content=text_content(text))
     assistant = assistant_default(owner=owner)
     if thread is None:
-        new = {
-            "owner": owner,
-            "assistant": assistant,
-            "options": RunOptions(tools=[]),
-            "messages": [question],
-            "datasets": datasets,
-            "claimed": True,
-        }
-        return thread_run_create(**new, enqueue=False) if saved else thread_run_new(**new)
+        run = thread_run_new(
+            owner=owner,
+            assistant=assistant,
+            options=RunOptions(tools=[]),
+            messages=[question],
+            datasets=datasets,
+            claimed=True,
+        )
+        return thread_run_insert(run=run) if saved else run
     return run_create(
         thread=thread,
         assistant=assistant,

@@ -108,33 +108,6 @@ def _started(run: Run) -> Run:
     return run
 
 
-def thread_run_create(
-    *,
-    owner: Owner,
-    assistant: Assistant,
-    options: RunOptions,
-    metadata: dict[str, str] | None = None,
-    messages: Sequence[NewMessage] = (),
-    datasets: Sequence[Any] = (),
-    enqueue: bool = True,
-    claimed: bool = False,
-) -> Run:
-    """
-    Create a thread with its first messages (and datasets) and start a run on it, in one
-    transaction; `enqueue` and `claimed` as for `run_create`.
-    """
-    run = thread_run_new(
-        owner=owner,
-        assistant=assistant,
-        options=options,
-        metadata=metadata,
-        messages=messages,
-        datasets=datasets,
-        claimed=claimed,
-    )
-    return _started(thread_run_insert(run=run, enqueue=enqueue))
-
-
 def thread_run_new(
     *,
     owner: Owner,
@@ -146,9 +119,10 @@ def thread_run_new(
     claimed: bool = False,
 ) -> Run:
     """
-    `thread_run_create`'s run on its new thread (`run.thread`, knowing what it was created with),
-    built and not saved: `thread_run_insert` saves them. Refused here when the owner has as many
-    runs in flight as allowed, so that a caller may start the run's model call before saving it.
+    A run on a new thread with its first messages (and datasets), `run.thread` knowing what it was
+    created with; built, not saved: `thread_run_insert` saves them, in one transaction. `claimed`
+    as for `run_create`. Refused here when the owner has as many runs in flight as allowed, so
+    that a caller may start the run's model call before saving it.
     """
     _check_runs_in_flight(owner.pk if owner is not None else None)
     run = _run_new(assistant, options, claimed=claimed)
@@ -163,12 +137,15 @@ def thread_run_new(
 
 
 def thread_run_insert(*, run: Run, enqueue: bool = False) -> Run:
-    """Save a run from `thread_run_new` with its thread, in one transaction (queued, with `enqueue`)."""
+    """
+    Save a run from `thread_run_new` with its thread, in one transaction; `enqueue` as for
+    `run_create`, and a run that could not start (no provider) raised as why, once saved.
+    """
     with transaction.atomic():
         _run_insert(run, thread_insert(run.thread), contended=False)
         if enqueue:
             _enqueue_on_commit(run)
-    return run
+    return _started(run)
 
 
 def run_update(*, run: Run, metadata: dict[str, str]) -> Run:

@@ -170,16 +170,16 @@ class ThreadAndRunViewSet(viewsets.GenericViewSet):
         data = validated(ThreadAndRunCreateSerializer, request)
         new_thread = data.get("thread") or {}
         streamed = bool(data.get("stream"))
-        run = services.thread_run_create(
+        new = services.thread_run_new(
             owner=owner_of(request),
             assistant=run_assistant(request, data),
             options=run_options(data),
             metadata=new_thread.get("metadata"),
             messages=new_thread.get("messages", []),
             datasets=thread_data(request),
-            enqueue=not streamed,
             claimed=streamed,
         )
+        run = services.thread_run_insert(run=new, enqueue=not streamed)
         queued = run_announced(run)
         announce = [
             RunEvent("thread.created", run.thread),
