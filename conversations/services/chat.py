@@ -51,10 +51,11 @@ def chat_reply(*, text: str, owner: Owner, thread: Thread | None = None, dataset
     the provider fails; the failure is recorded on the run and raised.
 
     A new thread's question is sent to the provider before it is saved, and saved while the
-    provider answers: the caller does not wait for that transaction (0.5 ms alone, several when
-    other requests hold SQLite's write lock). Not so when the thread is mirrored as a provider
-    Conversation, which is created and kept on the thread before the call, nor without a
-    provider, when the run is saved failed at once.
+    provider answers: the caller does not wait for that transaction (0.5 ms alone; at concurrency
+    8, behind other chats at SQLite's write lock, 1.8 ms on average and 4.6 ms at the 90th
+    percentile). Not so when the thread is mirrored as a provider Conversation, which is created
+    and kept on the thread before the call, nor without a provider, when the run is saved failed
+    at once.
     """
     cfg = provider_settings()
     save_later = thread is None and cfg.configured and not cfg.mirrors_conversations
