@@ -11,7 +11,10 @@ import sys
 from pathlib import Path
 
 import environ
+from gunicorn.http import wsgi
 from gunicorn.workers.gthread import ThreadWorker
+
+from config.gunicorn_response import OneWriteResponse
 
 env = environ.Env()
 environ.Env.read_env(Path(__file__).resolve().parent / ".env", overwrite=False)
@@ -61,6 +64,11 @@ def _readable(sock, timeout: float) -> bool:  # noqa: ANN001
     poller = select.poll()  # not select(): a busy worker's descriptors pass FD_SETSIZE
     poller.register(sock, select.POLLIN)
     return bool(poller.poll(timeout * 1000))
+
+
+# gunicorn builds each HTTP/1 response from its module's Response (wsgi.create): ours writes a
+# complete answer's head and body at once (config/gunicorn_response.py).
+wsgi.Response = OneWriteResponse
 
 
 bind = f"{env.str('HOST', default='0.0.0.0')}:{env.int('PORT', default=8010)}"
