@@ -19,7 +19,6 @@ import math
 import platform
 import random
 import time
-from collections.abc import Callable
 from typing import Any
 
 from .conf import ProviderSettings
@@ -31,7 +30,7 @@ from .exceptions import (
     ProviderUnavailable,
 )
 from .hangup import Hangup, HungUp
-from .transport import Answer, Pool, TimedOut, TransportError
+from .transport import Answer, Pool, Sent, TimedOut, TransportError
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +42,6 @@ _RETRIED_STATUSES = frozenset({408, 409, 429})
 
 # One pool per process: the provider's kept-alive connections, shared by every run.
 pool = Pool()
-
-
-Sent = Callable[[], None] | None
 
 
 def post(

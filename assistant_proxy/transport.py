@@ -32,6 +32,8 @@ from .hangup import Hangup, HungUp
 # Idle connections kept per origin.
 MAX_IDLE_PER_ORIGIN = 100
 _READ_SIZE = 65536
+# What a caller runs once its request has gone out, while the provider works on it.
+Sent = Callable[[], None] | None
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Origin = tuple[str, str, int]
@@ -136,7 +138,7 @@ class Pool:
         connect_timeout: float,
         timeout: float,
         hangup: Hangup | None = None,
-        sent: Callable[[], None] | None = None,
+        sent: Sent = None,
     ) -> Answer:
         """
         Send one request and return its answer once the status and headers have come: `TimedOut`
@@ -277,7 +279,7 @@ def _exchange(
     headers: dict[str, str],
     body: bytes | None,
     timeout: float,
-    sent: Callable[[], None] | None,
+    sent: Sent,
 ) -> http.client.HTTPResponse:
     sock = connection.sock
     try:
