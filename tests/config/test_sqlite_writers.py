@@ -1,14 +1,18 @@
 """
 SQLite's writers (config/sqlite): a transaction holds the write lock from its first statement to its
 end, and not while its `atomic` block prepares what it will write; writers still exclude each other.
+The write-ahead log is copied back into the database by each process's checkpointer, not by a
+committing transaction, and starts afresh under steady writes.
 """
 
+import sqlite3
 import threading
 import time
 
 import pytest
 from django.db import connection, transaction
 
+from config.sqlite import base as sqlite_backend
 from conversations.models import Thread
 
 pytestmark = [
@@ -101,3 +105,62 @@ def test_statements_are_converted_to_sqlites_placeholders_as_django_converts_the
         assert ours.convert_query(sql) == ours.convert_query(sql)  # the kept one, the second time
         named = "SELECT %(a)s, %(b)s"
         assert ours.convert_query(named, param_names=["a", "b"]) == "SELECT :a, :b"
+
+
+def _titles_in_the_database_file() -> set[str]:
+    """What the database file itself holds, without the write-ahead log's pages not copied yet."""
+    path = connection.settings_dict["NAME"]
+    database = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return {title for (title,) in database.execute("SELECT title FROM conversations_thread")}
+    finally:
+        database.close()
+
+
+def _log_starts() -> int:
+    """The log's checkpoint sequence number (its header's fourth field): it counts fresh starts."""
+    with open(f"{connection.settings_dict['NAME']}-wal", "rb") as log:
+        return int.from_bytes(log.read(16)[12:16], "big")
+
+
+def test_commits_leave_the_log_to_the_checkpointer(monkeypatch):
+    monkeypatch.setattr(sqlite_backend, "CHECKPOINT_EVERY_SECONDS", 0.02)
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone() == (sqlite_backend.CHECKPOINT_BACKSTOP_PAGES,)
+    checkpointer = sqlite_backend.Checkpointer.start(connection.settings_dict["NAME"])
+    copies = checkpointer.copies
+
+    with transaction.atomic():
+        Thread.objects.create(title="copied back")
+
+    deadline = time.monotonic() + 5
+    while "copied back" not in _titles_in_the_database_file() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert "copied back" in _titles_in_the_database_file()
+    assert checkpointer.copies > copies
+
+
+def test_under_steady_writes_the_log_starts_afresh(monkeypatch):
+    monkeypatch.setattr(sqlite_backend, "CHECKPOINT_EVERY_SECONDS", 0.02)
+    monkeypatch.setattr(sqlite_backend, "CHECKPOINT_RESTART_PAGES", 50)
+    connection.ensure_connection()
+    starts = _log_starts()
+    stop = threading.Event()
+
+    def steady_writer() -> None:
+        while not stop.is_set():
+            with transaction.atomic():
+                Thread.objects.create(title="x" * 2000)
+
+    writers = [_in_thread(steady_writer) for _ in range(2)]
+    try:
+        time.sleep(2)
+    finally:
+        stop.set()
+        for writer in writers:
+            writer.join(5)
+
+    # Without the writers held back for the last pages, none at all (the log grows to the backstop).
+    assert _log_starts() - starts >= 5
