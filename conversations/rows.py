@@ -3,15 +3,16 @@ The one-row statements every chat and run makes (a new thread, message, run or s
 run settles; the assistant that answers) with their SQL compiled once per model, columns and
 database, not for every call. Django compiles each query's statement anew, which was most of what
 these cost (inserting a message: 156 µs, 67 µs when compiled once; reading the default assistant:
-300 µs, 44 µs). The rows written are the ones `save()` writes, their values prepared as it
-prepares them (column_values); the records read are the ones a queryset reads.
+300 µs, 44 µs). A transaction's writes are prepared before the first of them runs (`Batch`). The
+rows written are the ones `save()` writes, their values prepared as it prepares them
+(column_values); the records read are the ones a queryset reads.
 
 For models without pre_save/post_save receivers (the signals are not sent); `insert` falls back to
-`save()` for one that has them.
+`save()` for one that has them, at its turn in a batch.
 """
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -26,26 +27,7 @@ M = TypeVar("M", bound=Model)
 
 def insert(obj: M) -> M:
     """Insert a new record, as `obj.save(force_insert=True)` does; it gets its primary key."""
-    model = type(obj)
-    if pre_save.has_listeners(model) or post_save.has_listeners(model):
-        obj.save(force_insert=True)
-        return obj
-    connection = connections[DEFAULT_DB_ALIAS]
-    sql, columns, returns_pk = _insert_statement(model, connection.alias, connection.vendor)
-    params = [
-        value if type(value := read(obj)) in as_is else prepare(value, connection)
-        for read, as_is, prepare in columns
-    ]
-    meta = model._meta
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if returns_pk:
-            pk = cursor.fetchone()[0]
-        else:
-            pk = connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
-    obj.pk = pk
-    obj._state.adding = False
-    obj._state.db = connection.alias
+    Batch().insert(obj).execute()
     return obj
 
 
@@ -54,23 +36,120 @@ def update(model: type[Model], pk: Any, values: dict[str, Any], *, where: dict[s
     `model.objects.filter(pk=pk, **where).update(**values)` for plain fields named by their
     names: the number of rows updated (0 or 1).
     """
-    where = where or {}
-    connection = connections[DEFAULT_DB_ALIAS]
-    sql, set_fields, where_fields = _update_statement(
-        model, tuple(values), tuple(where), connection.alias, connection.vendor
-    )
-    params = [
-        value if type(value := values[name]) in as_is else prepare(value, connection)
-        for name, as_is, prepare in set_fields
-    ]
-    params.append(model._meta.pk.get_db_prep_value(pk, connection))
-    params.extend(
-        value if type(value := where[name]) in as_is else prepare(value, connection)
-        for name, as_is, prepare in where_fields
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    statement = _Update(model, pk, values, where or {}, required=False)
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        statement(cursor)
+    return statement.rowcount
+
+
+class Batch:
+    """
+    Inserts and updates whose values are prepared as they are added, run back to back by
+    `execute`. In a transaction on SQLite, which holds the one write lock from its first statement
+    to its end, nothing but the statements is then done under it: preparing a chat's rows as each
+    was written took 0.24 ms of the 0.55 ms the lock was held, every other writer waiting (medians
+    at concurrency 8; held 0.43 ms so).
+
+    A record whose relation is to a record inserted earlier in the batch takes that one's key
+    when it is inserted, as `save()` takes a related record's key.
+    """
+
+    def __init__(self) -> None:
+        self._statements: list[Callable[[Any], bool]] = []
+
+    def insert(self, obj: M) -> "Batch":
+        model = type(obj)
+        if pre_save.has_listeners(model) or post_save.has_listeners(model):
+            self._statements.append(lambda cursor: obj.save(force_insert=True) or True)
+        else:
+            self._statements.append(_Insert(obj))
+        return self
+
+    def update(
+        self,
+        model: type[Model],
+        pk: Any,
+        values: dict[str, Any],
+        *,
+        where: dict[str, Any] | None = None,
+        required: bool = False,
+    ) -> "Batch":
+        """As `update`; `required`: the statements after it run only if it updated its row."""
+        self._statements.append(_Update(model, pk, values, where or {}, required=required))
+        return self
+
+    def update_fields(self, obj: Model, names: Iterable[str]) -> "Batch":
+        return self.update(type(obj), obj.pk, {name: getattr(obj, name) for name in names})
+
+    def execute(self) -> bool:
+        """Run the statements in order: False, the rest left unrun, when a required update was not."""
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            return all(statement(cursor) for statement in self._statements)
+
+
+class _Insert:
+    """One record's INSERT, its values read and prepared when it is made; called, it runs."""
+
+    def __init__(self, obj: Model) -> None:
+        connection = connections[DEFAULT_DB_ALIAS]
+        self.obj = obj
+        model = type(obj)
+        self.sql, columns, self.returns_pk, relations = _insert_statement(model, connection.alias, connection.vendor)
+        self.params = [
+            value if type(value := read(obj)) in as_is else prepare(value, connection)
+            for read, as_is, prepare in columns
+        ]
+        # Relations to records not saved yet (inserted before this one): their keys at the insert.
+        self.keys_later = [
+            (index, field) for index, field in relations
+            if self.params[index] is None and field.is_cached(obj) and getattr(obj, field.name) is not None
+        ]
+
+    def __call__(self, cursor: Any) -> bool:
+        obj, params = self.obj, self.params
+        for index, field in self.keys_later:
+            related = getattr(obj, field.name)
+            if getattr(related, field.target_field.attname) is None:
+                raise ValueError(f"{type(obj).__name__}.{field.name} is a record that was not saved first")
+            setattr(obj, field.name, related)  # its key taken, the record kept (as save() does)
+            params[index] = getattr(obj, field.attname)
+        cursor.execute(self.sql, params)
+        meta = type(obj)._meta
+        if self.returns_pk:
+            obj.pk = cursor.fetchone()[0]
+        else:
+            obj.pk = cursor.db.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
+        obj._state.adding = False
+        obj._state.db = cursor.db.alias
+        return True
+
+
+class _Update:
+    """One row's UPDATE, its values prepared when it is made; called, it runs (False: no row, required)."""
+
+    def __init__(
+        self, model: type[Model], pk: Any, values: dict[str, Any], where: dict[str, Any], *, required: bool
+    ) -> None:
+        connection = connections[DEFAULT_DB_ALIAS]
+        self.sql, set_fields, where_fields = _update_statement(
+            model, tuple(values), tuple(where), connection.alias, connection.vendor
+        )
+        self.params = [
+            value if type(value := values[name]) in as_is else prepare(value, connection)
+            for name, as_is, prepare in set_fields
+        ]
+        self.params.append(model._meta.pk.get_db_prep_value(pk, connection))
+        self.params.extend(
+            value if type(value := where[name]) in as_is else prepare(value, connection)
+            for name, as_is, prepare in where_fields
+        )
+        self.required = required
+        self.rowcount = 0
+
+    def __call__(self, cursor: Any) -> bool:
+        cursor.execute(self.sql, self.params)
+        self.rowcount = cursor.rowcount
+        return self.rowcount > 0 or not self.required
 
 
 def update_fields(obj: Model, names: Iterable[str]) -> None:
@@ -153,10 +232,12 @@ def _select_statement(
 
 
 @functools.cache
-def _insert_statement(model: type[Model], alias: str, vendor: str) -> tuple[str, tuple[Column, ...], bool]:
+def _insert_statement(
+    model: type[Model], alias: str, vendor: str
+) -> tuple[str, tuple[Column, ...], bool, tuple[tuple[int, Field], ...]]:
     """
     The INSERT Django makes for one `model`; its columns in order, with how their values are read
-    and prepared; and whether the INSERT returns the key.
+    and prepared; whether the INSERT returns the key; and the columns of relations, by position.
     """
     meta = model._meta
     fields = tuple(field for field in meta.local_concrete_fields if field is not meta.auto_field)
@@ -169,7 +250,8 @@ def _insert_statement(model: type[Model], alias: str, vendor: str) -> tuple[str,
     if sql.count("%s") != len(fields) or len(params) != len(fields):
         raise ValueError(f"{model.__name__}'s INSERT has a column that is not one plain parameter")
     connection = connections[alias]
-    return sql, tuple(column(field, connection) for field in fields), returns_pk
+    relations = tuple((index, field) for index, field in enumerate(fields) if field.is_relation)
+    return sql, tuple(column(field, connection) for field in fields), returns_pk, relations
 
 
 _Named = tuple[str, frozenset[type], Prepare]

@@ -113,8 +113,7 @@ class ReplyRecords:
         )
         if self.live:
             with transaction.atomic():
-                rows.insert(self.message)
-                rows.insert(self.message_step)
+                rows.Batch().insert(self.message).insert(self.message_step).execute()
         return self.message_step, self.message
 
     def start_tool_step(self) -> RunStep:
@@ -159,25 +158,38 @@ def run_settle(records: ReplyRecords, outcome: Outcome) -> list[RunEvent]:
     Save how the call ended on its message, steps and run; the events that say so, in order. The
     run ends as `outcome` says only if it is still in_progress: a run being cancelled ends
     cancelled, and one ended elsewhere meanwhile (the sweeper, a deleted thread) keeps that end.
+
+    What the common case writes (one conditional UPDATE of the run, then its records) is prepared
+    before the transaction (`rows.Batch`); only a run that is no longer in_progress is then locked
+    and read to see what became of it, and its records settled anew.
     """
     run = records.run
     answered = records.tool_outputs
+    now = timezone.now()
+    changes = _run_changes(run, outcome, now, answered=answered)
+    before = _settled_values(records)
+    batch = rows.Batch().update(Run, run.pk, changes, where={"status": RunStatus.IN_PROGRESS}, required=True)
+    events = _settle_records(records, outcome, now, batch)
     with transaction.atomic():
-        now = timezone.now()
-        # The common case is one conditional UPDATE; only a run that is no longer in_progress is
-        # locked and read to see what became of it.
-        if not _run_end(run, outcome, now, answered=answered, was=RunStatus.IN_PROGRESS):
+        if batch.execute():
+            _apply(run, changes)
+        else:
             current = Run.objects.select_for_update().filter(pk=run.pk).values_list("status", flat=True)
             status = current.first()
             if status is None:  # the thread was deleted meanwhile: nothing is left to settle
                 return []
             if status == RunStatus.CANCELLING:
                 outcome = Outcome(RunStatus.CANCELLED)
-                _run_end(run, outcome, now, answered=answered, was=RunStatus.CANCELLING)
+                changes = _run_changes(run, outcome, now, answered=answered)
+                if rows.update(Run, run.pk, changes, where={"status": RunStatus.CANCELLING}):
+                    _apply(run, changes)
             else:
                 run.refresh_from_db()
                 outcome = Outcome(status)
-        events = _settle_records(records, outcome, now)
+            _restore(before)
+            batch = rows.Batch()
+            events = _settle_records(records, outcome, now, batch)
+            batch.execute()
         events.append(RunEvent(f"thread.run.{run.status}", run, error=outcome.error))
     if outcome.status in (RunStatus.COMPLETED, RunStatus.REQUIRES_ACTION) or outcome.completion:
         thread_conversation_synced(thread=run.thread)
@@ -194,12 +206,14 @@ def run_call_settle(records: ReplyRecords, completion: Completion) -> list[RunEv
     call sends the outputs.
     """
     run = records.run
+    batch = rows.Batch()
+    events = _settle_records(records, Outcome(RunStatus.REQUIRES_ACTION, completion=completion), timezone.now(), batch)
+    usage = _usage_added(run, completion)
+    for name, value in usage.items():
+        setattr(run, name, value)
+    batch.update_fields(run, [*usage, "provenance"])
     with transaction.atomic():
-        events = _settle_records(records, Outcome(RunStatus.REQUIRES_ACTION, completion=completion), timezone.now())
-        usage = _usage_added(run, completion)
-        for name, value in usage.items():
-            setattr(run, name, value)
-        rows.update_fields(run, [*usage, "provenance"])
+        batch.execute()
     thread_conversation_synced(thread=run.thread)
     step = records.tool_step
     step.status = RunStepStatus.COMPLETED
@@ -209,11 +223,12 @@ def run_call_settle(records: ReplyRecords, completion: Completion) -> list[RunEv
     return events
 
 
-def _settle_records(records: ReplyRecords, outcome: Outcome, now: datetime) -> list[RunEvent]:
+def _settle_records(records: ReplyRecords, outcome: Outcome, now: datetime, batch: rows.Batch) -> list[RunEvent]:
+    """Settle the call's message and steps as `outcome` says, their statements added to `batch`."""
     events: list[RunEvent] = []
     completion = outcome.completion
     if records.message is not None:
-        events.append(_settle_message(records, outcome, now))
+        events.append(_settle_message(records, outcome, now, batch))
     last_step = records.tool_step or records.message_step
     for step in (records.message_step, records.tool_step):
         if step is None:
@@ -225,14 +240,14 @@ def _settle_records(records: ReplyRecords, outcome: Outcome, now: datetime) -> l
             step.step_details = {"type": "tool_calls", "tool_calls": records.tool_calls(completion)}
         if step is records.tool_step and outcome.status == RunStatus.REQUIRES_ACTION:
             # Stays in_progress until the outputs are submitted.
-            _save(step, ["step_details", "prompt_tokens", "completion_tokens"])
+            _save(step, ["step_details", "prompt_tokens", "completion_tokens"], batch)
             continue
-        _step_end(step, outcome, now)
+        _step_end(step, outcome, now, batch)
         events.append(RunEvent(f"thread.run.step.{step.status}", step))
     return events
 
 
-def _settle_message(records: ReplyRecords, outcome: Outcome, now: datetime) -> RunEvent:
+def _settle_message(records: ReplyRecords, outcome: Outcome, now: datetime, batch: rows.Batch) -> RunEvent:
     message = records.message
     completion = outcome.completion
     # The provider's whole text is the reference when the reply finished; else what streamed in.
@@ -250,7 +265,7 @@ def _settle_message(records: ReplyRecords, outcome: Outcome, now: datetime) -> R
     if outcome.completion is not None:
         message.provider_item_id = outcome.completion.output_item_id
     message.provenance = list(records.provenance)
-    _save(message, _MESSAGE_SETTLED_FIELDS)
+    _save(message, _MESSAGE_SETTLED_FIELDS, batch)
     return RunEvent(f"thread.message.{message.status}", message)
 
 
@@ -277,15 +292,34 @@ _STEP_SETTLED_FIELDS = [
 ]
 
 
-def _save(record: Message | RunStep, fields: list[str]) -> None:
+def _save(record: Message | RunStep, fields: list[str], batch: rows.Batch) -> None:
     """Insert a record not saved yet (not `live`); otherwise update only what settling changes."""
     if record._state.adding:
-        rows.insert(record)
+        batch.insert(record)
     else:
-        rows.update_fields(record, fields)
+        batch.update_fields(record, fields)
 
 
-def _step_end(step: RunStep, outcome: Outcome, now: datetime) -> None:
+def _settled_values(records: ReplyRecords) -> list[tuple[Message | RunStep, dict[str, Any]]]:
+    """What settling may change on the call's message and steps, as it is before."""
+    return [
+        (record, {name: getattr(record, name) for name in fields})
+        for record, fields in (
+            (records.message, _MESSAGE_SETTLED_FIELDS),
+            (records.message_step, _STEP_SETTLED_FIELDS),
+            (records.tool_step, _STEP_SETTLED_FIELDS),
+        )
+        if record is not None
+    ]
+
+
+def _restore(values: list[tuple[Message | RunStep, dict[str, Any]]]) -> None:
+    for record, fields in values:
+        for name, value in fields.items():
+            setattr(record, name, value)
+
+
+def _step_end(step: RunStep, outcome: Outcome, now: datetime, batch: rows.Batch) -> None:
     cut_by_length = outcome.reason == "max_completion_tokens"
     if outcome.finished_reply or (cut_by_length and step.type == RunStepType.MESSAGE_CREATION):
         step.status = RunStepStatus.COMPLETED
@@ -299,7 +333,7 @@ def _step_end(step: RunStep, outcome: Outcome, now: datetime) -> None:
         setattr(step, timestamp, now)
         if outcome.error is not None:
             step.last_error = {"code": outcome.error.code, "message": outcome.error.message}
-    _save(step, _STEP_SETTLED_FIELDS)
+    _save(step, _STEP_SETTLED_FIELDS, batch)
 
 
 def _usage_added(run: Run, completion: Completion) -> dict[str, Any]:
@@ -311,10 +345,10 @@ def _usage_added(run: Run, completion: Completion) -> dict[str, Any]:
     }
 
 
-def _run_end(run: Run, outcome: Outcome, now: datetime, *, answered: dict[str, str], was: str) -> bool:
+def _run_changes(run: Run, outcome: Outcome, now: datetime, *, answered: dict[str, str]) -> dict[str, Any]:
     """
-    End the run as `outcome` says, if its status is still `was`; whether it was. `answered`: tool
-    calls the server ran itself, left out of the required action.
+    The run's fields as `outcome` ends it. `answered`: tool calls the server ran itself, left out
+    of the required action.
     """
     changes: dict[str, Any] = {"status": outcome.status, "provenance": run.provenance}
     completion = outcome.completion
@@ -337,8 +371,9 @@ def _run_end(run: Run, outcome: Outcome, now: datetime, *, answered: dict[str, s
         changes["cancelled_at"] = now
     elif outcome.status == RunStatus.EXPIRED:
         changes["last_error"] = EXPIRED_ERROR
-    if not rows.update(Run, run.pk, changes, where={"status": was}):
-        return False
+    return changes
+
+
+def _apply(run: Run, changes: dict[str, Any]) -> None:
     for name, value in changes.items():
         setattr(run, name, value)
-    return True

@@ -95,7 +95,7 @@ def run_create(
         thread_lock_idle(thread=thread, adding="runs")
         _check_runs_in_flight(thread.owner_id)
         messages_insert(thread=thread, records=additional)
-        _run_insert(run, thread, contended=True)
+        _run_insert(run, thread)
         if enqueue:
             _enqueue_on_commit(run)
     return _started(run)
@@ -142,7 +142,7 @@ def thread_run_insert(*, run: Run, enqueue: bool = False) -> Run:
     `run_create`, and a run that could not start (no provider) raised as why, once saved.
     """
     with transaction.atomic():
-        _run_insert(run, thread_insert(run.thread), contended=False)
+        thread_insert(run.thread, along=[run])
         if enqueue:
             _enqueue_on_commit(run)
     return _started(run)
@@ -289,12 +289,9 @@ def _run_new(assistant: Assistant, options: RunOptions, *, claimed: bool) -> Run
     return Run(assistant=assistant, **fields)
 
 
-def _run_insert(run: Run, thread: Thread, *, contended: bool) -> None:
-    """Save `run` on `thread`; `contended`: other requests may be starting runs on the same thread."""
+def _run_insert(run: Run, thread: Thread) -> None:
+    """Save `run` on an existing `thread`, on which other requests may be starting runs."""
     run.thread = thread
-    if not contended:
-        rows.insert(run)
-        return
     try:
         with transaction.atomic():
             rows.insert(run)

@@ -4,13 +4,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Model
 
 from datasets.models import Dataset
 
 from .. import rows
 from ..models import Message, Thread
 from ..selectors import Owner
-from .messages import NewMessage, messages_insert, messages_new, thread_title_of
+from .messages import NewMessage, messages_new, thread_title_of
 
 
 @dataclass(frozen=True)
@@ -51,14 +52,20 @@ def thread_new(
 
 
 @transaction.atomic(savepoint=False)  # inside a caller's transaction, it fails or lands with it
-def thread_insert(thread: Thread) -> Thread:
-    """Save a thread from `thread_new` with its messages and datasets."""
+def thread_insert(thread: Thread, *, along: Sequence[Model] = ()) -> Thread:
+    """
+    Save a thread from `thread_new` with its messages and datasets, and `along` (new records that
+    refer to it: its run), all their values prepared before the first is written (`rows.Batch`).
+    """
     contents = thread.created_with
-    rows.insert(thread)
-    messages_insert(thread=thread, records=list(contents.messages))
+    for message in contents.messages:
+        message.thread = thread
+    batch = rows.Batch().insert(thread)
+    for record in (*contents.messages, *along):
+        batch.insert(record)
+    batch.execute()
     if contents.datasets:
         thread.datasets.add(*contents.datasets)
-    thread.created_with = contents  # the same records, saved
     return thread
 
 

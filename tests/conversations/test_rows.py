@@ -1,7 +1,9 @@
 """The statements compiled once write the same rows as Django's own save() and update()."""
 
 import pytest
+from django.db import connection
 from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
 
 from conversations import rows
 from conversations.models import Assistant, Message, Run, RunStatus, RunStep, Thread
@@ -134,3 +136,48 @@ def test_first_refuses_a_record_that_is_not_a_saved_one_of_the_relations_model(d
         rows.first(Assistant, owner=django_user_model(username="never-saved"))
     with pytest.raises(ValueError):
         rows.first(Assistant, owner=Thread.objects.create())
+
+
+def test_a_batch_writes_the_values_its_records_had_when_they_were_added():
+    thread = Thread(title="as added")
+    batch = rows.Batch().insert(thread)
+    thread.title = "changed after"
+
+    assert batch.execute()
+
+    assert Thread.objects.get(pk=thread.pk).title == "as added"
+
+
+def test_a_batch_gives_a_record_the_key_of_one_inserted_before_it(django_assert_num_queries):
+    thread = Thread(title="new")
+    message = Message(thread=thread, role="user", content=[], text="")
+    run = Run(thread=thread, model="m", status=RunStatus.QUEUED)
+
+    with CaptureQueriesContext(connection) as queries:
+        rows.Batch().insert(thread).insert(message).insert(run).execute()
+    assert [query["sql"].split()[0] for query in queries if "BEGIN" not in query["sql"]] == ["INSERT"] * 3
+    with django_assert_num_queries(0):
+        assert message.thread is thread and run.thread is thread  # kept, not read back
+
+    assert Message.objects.get(pk=message.pk).thread_id == thread.pk == run.thread_id
+    assert Run.objects.get(pk=run.pk).thread_id == thread.pk
+
+
+def test_a_record_whose_relation_was_never_saved_is_refused():
+    with pytest.raises(ValueError, match="not saved first"):
+        rows.Batch().insert(Message(thread=Thread(title="never saved"), role="user", content=[])).execute()
+    assert not Message.objects.exists()
+
+
+def test_a_required_update_that_finds_no_row_stops_the_batch():
+    thread = Thread.objects.create(title="kept")
+    run = Run.objects.create(thread=thread, model="m", status=RunStatus.CANCELLING)
+    step = RunStep(run=run, type="message_creation", step_details={})
+
+    batch = rows.Batch()
+    batch.update(Run, run.pk, {"status": RunStatus.COMPLETED}, where={"status": RunStatus.IN_PROGRESS}, required=True)
+    batch.insert(step)
+
+    assert batch.execute() is False
+    assert Run.objects.get(pk=run.pk).status == RunStatus.CANCELLING
+    assert not RunStep.objects.exists() and step._state.adding

@@ -55,7 +55,11 @@ def test_a_run_ended_elsewhere_keeps_that_end_and_its_text_so_far(live):
     message = Message.objects.get(role="assistant")
     assert message.text == "Lobby-01 led with"
     assert message.incomplete_details == {"reason": "run_failed"}
-    assert RunStep.objects.get(run=run).status == "failed"
+    # Nothing of the finished call's own ending is left on its records.
+    assert message.completed_at is None and message.incomplete_at is not None and message.provider_item_id == ""
+    step = RunStep.objects.get(run=run)
+    assert step.status == "failed" and step.completed_at is None and step.failed_at is not None
+    assert step.prompt_tokens is None
 
 
 @pytest.mark.parametrize("live", [True, False])
