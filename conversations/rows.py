@@ -45,7 +45,8 @@ def update(model: type[Model], pk: Any, values: dict[str, Any], *, where: dict[s
 class Batch:
     """
     Inserts and updates whose values are prepared as they are added, run back to back by
-    `execute`. In a transaction on SQLite, which holds the one write lock from its first statement
+    `execute` (a JSON document is written as it is then on PostgreSQL, whose driver serializes it at
+    the statement: it is not to be changed in between). In a transaction on SQLite, which holds the one write lock from its first statement
     to its end, nothing but the statements is then done under it: preparing a chat's rows as each
     was written took 0.24 ms of the 0.55 ms the lock was held, every other writer waiting (medians
     at concurrency 8; held 0.43 ms so).
@@ -79,6 +80,8 @@ class Batch:
         return self
 
     def update_fields(self, obj: Model, names: Iterable[str]) -> "Batch":
+        if obj.pk is None:
+            raise ValueError(f"{type(obj).__name__} is not saved: it has no row to update")
         return self.update(type(obj), obj.pk, {name: getattr(obj, name) for name in names})
 
     def execute(self) -> bool:
@@ -101,18 +104,19 @@ class _Insert:
         ]
         # Relations to records not saved yet (inserted before this one): their keys at the insert.
         self.keys_later = [
-            (index, field) for index, field in relations
+            (index, field, columns[index]) for index, field in relations
             if self.params[index] is None and field.is_cached(obj) and getattr(obj, field.name) is not None
         ]
 
     def __call__(self, cursor: Any) -> bool:
         obj, params = self.obj, self.params
-        for index, field in self.keys_later:
+        for index, field, (_, as_is, prepare) in self.keys_later:
             related = getattr(obj, field.name)
             if getattr(related, field.target_field.attname) is None:
                 raise ValueError(f"{type(obj).__name__}.{field.name} is a record that was not saved first")
             setattr(obj, field.name, related)  # its key taken, the record kept (as save() does)
-            params[index] = getattr(obj, field.attname)
+            key = getattr(obj, field.attname)
+            params[index] = key if type(key) in as_is else prepare(key, cursor.db)
         cursor.execute(self.sql, params)
         meta = type(obj)._meta
         if self.returns_pk:

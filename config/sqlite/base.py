@@ -27,6 +27,7 @@ import os
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,6 +44,7 @@ CHECKPOINT_EVERY_SECONDS = 0.25
 # A log this long whose copy writers kept short of its end (they wrote on meanwhile) is finished
 # with the writers held back, so that the next one starts the log afresh (SQLite's own threshold).
 CHECKPOINT_RESTART_PAGES = 4000
+CHECKPOINT_HOLD_EVERY_SECONDS = 1.0
 # Should no checkpointer keep up (a reader holding an old snapshot stops every copy short), the
 # committing connection checkpoints itself once the log holds this many pages.
 CHECKPOINT_BACKSTOP_PAGES = 10_000
@@ -71,8 +73,9 @@ class Checkpointer:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.copies = 0
+        self.copies = 0  # made without an error
         self._seen: tuple[int, int] | None = None
+        self._held_at = float("-inf")
 
     @classmethod
     def start(cls, path: str) -> "Checkpointer":
@@ -89,8 +92,12 @@ class Checkpointer:
     def _run(self) -> None:
         while True:
             time.sleep(CHECKPOINT_EVERY_SECONDS)
-            if self._log_written():
-                self.copy()
+            try:
+                if self._log_written():
+                    self.copy()
+            except Exception:  # the thread must outlive any one look; the backstop is far
+                self._seen = None
+                logger.exception("Checkpointing %s failed", self.path)
 
     def _log_written(self) -> bool:
         try:
@@ -101,17 +108,25 @@ class Checkpointer:
         return seen != self._seen
 
     def copy(self) -> None:
+        # mode=rw: a database file removed meanwhile is not made anew, empty, by the copy.
+        uri = f"file:{urllib.parse.quote(self.path)}?mode=rw"
         try:
-            database = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
+            database = sqlite3.connect(uri, uri=True, timeout=0, isolation_level=None, check_same_thread=False)
             try:
                 _, pages, _ = database.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                if pages >= CHECKPOINT_RESTART_PAGES:
+                now = time.monotonic()
+                # At most once in CHECKPOINT_HOLD_EVERY_SECONDS: a reader keeping an old snapshot
+                # open holds the log back however often the writers are.
+                if pages >= CHECKPOINT_RESTART_PAGES and now - self._held_at >= CHECKPOINT_HOLD_EVERY_SECONDS:
+                    self._held_at = now
                     with _writers_held(self.path):
                         database.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             finally:
                 database.close()
         except (sqlite3.Error, OSError) as error:
+            self._seen = None  # tried again at the next look
             logger.warning("Checkpointing %s failed: %s", self.path, error)
+            return
         self.copies += 1
 
 

@@ -177,6 +177,7 @@ def run_settle(records: ReplyRecords, outcome: Outcome) -> list[RunEvent]:
             current = Run.objects.select_for_update().filter(pk=run.pk).values_list("status", flat=True)
             status = current.first()
             if status is None:  # the thread was deleted meanwhile: nothing is left to settle
+                _restore(before)
                 return []
             if status == RunStatus.CANCELLING:
                 outcome = Outcome(RunStatus.CANCELLED)

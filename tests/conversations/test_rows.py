@@ -181,3 +181,8 @@ def test_a_required_update_that_finds_no_row_stops_the_batch():
     assert batch.execute() is False
     assert Run.objects.get(pk=run.pk).status == RunStatus.CANCELLING
     assert not RunStep.objects.exists() and step._state.adding
+
+
+def test_a_batch_refuses_to_update_a_record_not_saved_yet():
+    with pytest.raises(ValueError, match="not saved"):
+        rows.Batch().update_fields(Thread(title="new"), ["title"])
