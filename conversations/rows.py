@@ -45,11 +45,11 @@ def update(model: type[Model], pk: Any, values: dict[str, Any], *, where: dict[s
 class Batch:
     """
     Inserts and updates whose values are prepared as they are added, run back to back by
-    `execute` (a JSON document is written as it is then on PostgreSQL, whose driver serializes it at
-    the statement: it is not to be changed in between). In a transaction on SQLite, which holds the one write lock from its first statement
-    to its end, nothing but the statements is then done under it: preparing a chat's rows as each
-    was written took 0.24 ms of the 0.55 ms the lock was held, every other writer waiting (medians
-    at concurrency 8; held 0.43 ms so).
+    `execute` (a JSON document is written as it is then on PostgreSQL, whose driver serializes it
+    at the statement: it is not to be changed in between). In a transaction on SQLite, which holds
+    the one write lock from its first statement to its end, nothing but the statements is then
+    done under it: preparing a chat's rows as each was written took 0.24 ms of the 0.55 ms the lock
+    was held, every other writer waiting (medians at concurrency 8; held 0.43 ms so).
 
     A record whose relation is to a record inserted earlier in the batch takes that one's key
     when it is inserted, as `save()` takes a related record's key.
@@ -80,6 +80,7 @@ class Batch:
         return self
 
     def update_fields(self, obj: Model, names: Iterable[str]) -> "Batch":
+        """As `update_fields`."""
         if obj.pk is None:
             raise ValueError(f"{type(obj).__name__} is not saved: it has no row to update")
         return self.update(type(obj), obj.pk, {name: getattr(obj, name) for name in names})
@@ -158,7 +159,7 @@ class _Update:
 
 def update_fields(obj: Model, names: Iterable[str]) -> None:
     """`obj.save(update_fields=names)`, for a saved record."""
-    update(type(obj), obj.pk, {name: getattr(obj, name) for name in names})
+    Batch().update_fields(obj, names).execute()
 
 
 def first(model: type[M], *, order_by: str = "pk", **where: Any) -> M | None:

@@ -16,7 +16,7 @@ releases its lock. A transaction begins (and takes the locks) at its first state
 The write-ahead log is copied back into the database (checkpointed) by a thread of each process
 (`Checkpointer`), not by whichever commit crosses SQLite's threshold: that commit did it inside the
 writer lock, with every other writer queued behind it, taking 5 to 16 ms about once in a hundred
-commits (in-process chats: commits' 99th percentile 4.9 ms, 0.2 ms so).
+commits (in-process chats: commits' 99th percentile 4.9 ms, 0.2-0.4 ms so).
 """
 
 import contextlib
@@ -41,8 +41,9 @@ logger = logging.getLogger(__name__)
 # A process's checkpointer looks this often for what was written to the log since its last look (a
 # chat commits twice, about 5 pages each: 300 commits a second at the benchmark's concurrency 8).
 CHECKPOINT_EVERY_SECONDS = 0.25
-# A log this long whose copy writers kept short of its end (they wrote on meanwhile) is finished
-# with the writers held back, so that the next one starts the log afresh (SQLite's own threshold).
+# A log this long has its last pages copied with the writers held back, so that the next one starts
+# the log afresh; at most once in CHECKPOINT_HOLD_EVERY_SECONDS (a reader keeping an old snapshot
+# open stops the log restarting however often the writers are held).
 CHECKPOINT_RESTART_PAGES = 4000
 CHECKPOINT_HOLD_EVERY_SECONDS = 1.0
 # Should no checkpointer keep up (a reader holding an old snapshot stops every copy short), the
@@ -115,8 +116,6 @@ class Checkpointer:
             try:
                 _, pages, _ = database.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 now = time.monotonic()
-                # At most once in CHECKPOINT_HOLD_EVERY_SECONDS: a reader keeping an old snapshot
-                # open holds the log back however often the writers are.
                 if pages >= CHECKPOINT_RESTART_PAGES and now - self._held_at >= CHECKPOINT_HOLD_EVERY_SECONDS:
                     self._held_at = now
                     with _writers_held(self.path):

@@ -174,10 +174,10 @@ def run_settle(records: ReplyRecords, outcome: Outcome) -> list[RunEvent]:
         if batch.execute():
             _apply(run, changes)
         else:
+            _restore(before)
             current = Run.objects.select_for_update().filter(pk=run.pk).values_list("status", flat=True)
             status = current.first()
             if status is None:  # the thread was deleted meanwhile: nothing is left to settle
-                _restore(before)
                 return []
             if status == RunStatus.CANCELLING:
                 outcome = Outcome(RunStatus.CANCELLED)
@@ -187,7 +187,6 @@ def run_settle(records: ReplyRecords, outcome: Outcome) -> list[RunEvent]:
             else:
                 run.refresh_from_db()
                 outcome = Outcome(status)
-            _restore(before)
             batch = rows.Batch()
             events = _settle_records(records, outcome, now, batch)
             batch.execute()
