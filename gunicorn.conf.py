@@ -15,6 +15,7 @@ from gunicorn.http import wsgi
 from gunicorn.workers.gthread import ThreadWorker
 
 from config.gunicorn_response import OneWriteResponse
+from observability import context
 
 env = environ.Env()
 environ.Env.read_env(Path(__file__).resolve().parent / ".env", overwrite=False)
@@ -43,12 +44,13 @@ class KeptAliveThreadWorker(ThreadWorker):
     """
 
     def handle(self, conn):  # noqa: ANN001, ANN201  (gunicorn's signature)
-        for _ in range(KEEPALIVE_IN_A_ROW):
-            keep_alive = super().handle(conn)
-            if keep_alive is not True or not self.alive or self._others_wait():
-                return keep_alive
-            if not (conn.parser.unreader.buf.getvalue() or _readable(conn.sock, KEEPALIVE_LINGER)):
-                break  # back to the main thread, which watches idle connections
+        with context.idle_deferred():  # each answer's bookkeeping: after the next request is read
+            for _ in range(KEEPALIVE_IN_A_ROW):
+                keep_alive = super().handle(conn)
+                if keep_alive is not True or not self.alive or self._others_wait():
+                    return keep_alive
+                if not (conn.parser.unreader.buf.getvalue() or _readable(conn.sock, KEEPALIVE_LINGER)):
+                    break  # back to the main thread, which watches idle connections
         return keep_alive
 
     def _others_wait(self) -> bool:

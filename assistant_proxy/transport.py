@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterator
 from email.message import Message
 from urllib.parse import SplitResult, unquote, urlsplit
 
+from observability import context
+
 from .hangup import Hangup, HungUp
 
 # Idle connections kept per origin.
@@ -298,6 +300,7 @@ def _exchange(
         raise Broken(f"Sending the request failed: {exc}") from exc
     if sent is not None:
         sent()  # while the provider works on the request
+    context.idle()  # and the thread's earlier answers' bookkeeping
     try:
         return connection.getresponse()
     except TimeoutError as exc:

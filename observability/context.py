@@ -1,9 +1,11 @@
 """
 What every log line is tagged with: the request being answered and the run being executed. And what
-is left for after a request's answer has gone (`when_answered`).
+is left for after a request's answer has gone (`when_answered`), and for when its thread is next
+idle (`when_idle`).
 """
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -17,6 +19,9 @@ run_id: ContextVar[str | None] = ContextVar("run_id", default=None)
 after_answer: ContextVar[list[Callable[[], None]] | None] = ContextVar("after_answer", default=None)
 
 logger = logging.getLogger(__name__)
+
+# The work a thread under `idle_deferred` has left for when it is idle; None elsewhere.
+_thread = threading.local()
 
 
 def when_answered(task: Callable[[], None]) -> None:
@@ -48,3 +53,36 @@ def tagged(variable: ContextVar[T], value: T) -> Iterator[None]:
         yield
     finally:
         variable.reset(token)
+
+
+@contextmanager
+def idle_deferred() -> Iterator[None]:
+    """
+    While in effect, this thread's `when_idle` work waits for the thread to be idle: its next wait
+    on the provider (`idle`) or the end of this block, whichever comes first. The web server's thread
+    that serves a kept-alive connection puts each answer's bookkeeping off so: the client's next
+    request is read as soon as it comes, not after the last one's log lines and metrics.
+    """
+    previous = getattr(_thread, "left", None)
+    _thread.left = left = []
+    try:
+        yield
+    finally:
+        _thread.left = previous
+        run_pending(left)
+
+
+def when_idle(task: Callable[[], None]) -> None:
+    """Do `task` when this thread is next idle (see `idle_deferred`); at once where none is in effect."""
+    left = getattr(_thread, "left", None)
+    if left is None:
+        task()
+    else:
+        left.append(task)
+
+
+def idle() -> None:
+    """This thread is about to wait (on the provider, or for a stream): do the work left for that."""
+    left = getattr(_thread, "left", None)
+    if left:
+        run_pending(left)

@@ -42,6 +42,7 @@ class RequestContextMiddleware:
             response["Server-Timing"] = f"app;dur={elapsed * 1000:.1f}"
         pending.append(functools.partial(_record, request, response, _route(request), elapsed))
         if response.streaming:
+            context.idle()  # earlier answers' bookkeeping: a stream can last long
             _bookkeeping(rid, pending)
             if isinstance(response, StreamingHttpResponse) and not response.is_async:
                 response.streaming_content = _tagged_stream(rid, response.streaming_content)
@@ -56,7 +57,7 @@ def _after_close(response: HttpResponseBase, rid: str, pending: list[Callable[[]
 
     def closed() -> None:
         try:
-            _bookkeeping(rid, pending)
+            context.when_idle(functools.partial(_bookkeeping, rid, pending))
         finally:
             close()
 
@@ -64,6 +65,7 @@ def _after_close(response: HttpResponseBase, rid: str, pending: list[Callable[[]
 
 
 def _bookkeeping(rid: str, pending: list[Callable[[], None]]) -> None:
+    # Done perhaps while the thread answers another request (context.when_idle): tagged as its own.
     with context.tagged(context.request_id, rid):
         context.run_pending(pending)
 

@@ -4,6 +4,7 @@ order, whether the next one comes at once (served by the thread that answered th
 with the last (pipelined), or after a pause (watched by the worker's main thread meanwhile).
 """
 
+import json
 import socket
 import threading
 import time
@@ -17,6 +18,15 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 def _request(request_id: str) -> bytes:
     return f"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: {request_id}\r\n\r\n".encode()
+
+
+def _chat(request_id: str) -> bytes:
+    body = json.dumps({"message": f"Question {request_id}"}).encode()
+    head = (
+        f"POST /api/v1/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: {request_id}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
 
 
 def _answers(sock: socket.socket, count: int) -> list[tuple[int, str]]:
@@ -57,6 +67,34 @@ def test_a_kept_alive_connections_requests_are_answered_in_order(fake_provider):
 
     assert [rid for _, rid in at_once + pipelined + after_a_pause] == ["first", "second", "third", "fourth", "fifth"]
     assert {status for status, _ in at_once + pipelined + after_a_pause} <= {200, 503}
+
+
+def test_back_to_back_chats_each_get_their_log_lines_tagged_as_their_own(fake_provider, tmp_path):
+    """
+    The thread serving a kept-alive connection writes an answer's bookkeeping once it is idle (its
+    next provider wait, or the connection's pause): none of it is lost or tagged as another's.
+    """
+    log = tmp_path / "app.log"
+    env = app_env(provider_url=fake_provider.base_url, REQUIRE_API_KEY="false", LOG_FILE=str(log), LOG_LEVEL="INFO")
+    server, base = start_web(env, threads=2)
+    port = int(base.rsplit(":", 1)[1])
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            answers = []
+            for number in range(3):
+                sock.sendall(_chat(f"chat-{number}"))
+                answers += _answers(sock, 1)
+            time.sleep(0.2)  # past the linger: the last one's lines are written too
+            lines = [json.loads(line) for line in log.read_text().splitlines()]
+    finally:
+        stop(server)
+
+    assert answers == [(200, "chat-0"), (200, "chat-1"), (200, "chat-2")]
+    calls = {line["request_id"]: line["run_id"] for line in lines if line["logger"] == "assistant_proxy.calls"}
+    access = {line["request_id"]: line for line in lines if line["logger"] == "observability.access"}
+    assert set(calls) == {rid for rid in access if rid.startswith("chat-")} == {"chat-0", "chat-1", "chat-2"}
+    assert len({calls[f"chat-{number}"] for number in range(3)}) == 3  # a run each
+    assert all(access[f"chat-{number}"]["run_id"] is None for number in range(3))
 
 
 def test_a_client_that_keeps_sending_does_not_hold_the_only_thread(fake_provider):

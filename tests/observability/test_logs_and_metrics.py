@@ -225,14 +225,14 @@ def test_djangos_own_error_lines_carry_the_request_id(api, settings, json_lines)
     assert line["level"] == "ERROR" and line["request_id"] == "req-503"
 
 
-def _wsgi_post(path: str, body: dict) -> tuple[list[str], object]:
+def _wsgi_post(path: str, body: dict, request_id: str = "after-1") -> tuple[list[str], object]:
     """Start answering a request through the WSGI application, as gunicorn does: its status and
     its response, not yet closed (the server closes it once the answer has been sent)."""
     from django.core.handlers.wsgi import WSGIHandler
     from django.test import RequestFactory
 
     application = WSGIHandler()  # as config.wsgi's, without setting Django up again (logging)
-    environ = RequestFactory().post(path, body, content_type="application/json", HTTP_X_REQUEST_ID="after-1").environ
+    environ = RequestFactory().post(path, body, content_type="application/json", HTTP_X_REQUEST_ID=request_id).environ
     status: list[str] = []
     response = application(environ, lambda line, headers, exc_info=None: status.append(line))
     return status, response
@@ -259,6 +259,52 @@ def test_a_chats_log_lines_and_metrics_are_written_once_its_answer_has_been_sent
     assert lines["observability.access"]["request_id"] == "after-1"
     assert lines["observability.access"]["status"] == 200
     assert metrics.provider_calls.labels("responses", "ok")._value.get() == calls_before + 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_kept_alive_threads_bookkeeping_waits_for_its_next_provider_wait_tagged_as_its_own(
+    fake_provider, json_lines
+):
+    from observability import context
+
+    def bookkeeping(lines: list[dict]) -> list[tuple[str, str | None]]:
+        wanted = ("assistant_proxy.calls", "observability.access")
+        return [(line["request_id"], line["run_id"]) for line in lines if line["logger"] in wanted]
+
+    with context.idle_deferred():  # as the web server's thread serving a kept-alive connection
+        status, response = _wsgi_post("/api/v1/chat", {"message": "Busiest screen?"}, request_id="first")
+        b"".join(response)
+        response.close()
+        assert status[0].startswith("200") and bookkeeping(json_lines()) == []  # left for later
+
+        # The next request on the connection: the first's lines are written as it waits on the provider.
+        status, second = _wsgi_post("/api/v1/chat", {"message": "And the quietest?"}, request_id="second")
+        first_lines = bookkeeping(json_lines())
+        assert [rid for rid, _ in first_lines] == ["first", "first"]
+        assert first_lines[0][1].startswith("run_") and first_lines[1][1] is None  # the access line
+        b"".join(second)
+        second.close()
+        assert len(bookkeeping(json_lines())) == 2  # the second's: when the thread is done
+
+    assert [rid for rid, _ in bookkeeping(json_lines())] == ["first", "first", "second", "second"]
+
+
+def test_idle_work_waits_for_idle_or_the_end_and_runs_at_once_elsewhere():
+    from observability import context
+
+    done: list[str] = []
+    context.when_idle(lambda: done.append("at once"))
+    assert done == ["at once"]
+    with context.idle_deferred():
+        context.when_idle(lambda: done.append("first"))
+        context.when_idle(lambda: done.append("second"))
+        assert done == ["at once"]
+        context.idle()
+        assert done == ["at once", "first", "second"]
+        context.when_idle(lambda: 1 / 0)  # logged, and the rest still done
+        context.when_idle(lambda: done.append("last"))
+    assert done[-1] == "last"
+    context.idle()  # nothing left, nothing deferred: nothing happens
 
 
 def test_bookkeeping_that_fails_after_the_answer_is_logged_and_the_rest_still_done(json_lines):
