@@ -41,6 +41,10 @@ class KeptAliveThreadWorker(ThreadWorker):
 
     A thread goes back to the pool after KEEPALIVE_IN_A_ROW requests, or at once when other
     connections wait for a thread: a client that keeps sending must not hold one from the rest.
+
+    An answer's log lines and metrics wait for the thread to be idle (observability.context's
+    `idle_deferred`): its next provider wait, the connection's pause, or its going back to the pool.
+    The client's next request, often sent as soon as the answer came, is read first.
     """
 
     def handle(self, conn):  # noqa: ANN001, ANN201  (gunicorn's signature)
