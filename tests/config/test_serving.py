@@ -84,10 +84,9 @@ def test_back_to_back_chats_each_get_their_log_lines_tagged_as_their_own(fake_pr
             for number in range(3):
                 sock.sendall(_chat(f"chat-{number}"))
                 answers += _answers(sock, 1)
-            time.sleep(0.2)  # past the linger: the last one's lines are written too
-            lines = [json.loads(line) for line in log.read_text().splitlines()]
     finally:
-        stop(server)
+        stop(server)  # the server done with: every line it had left is written
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
 
     assert answers == [(200, "chat-0"), (200, "chat-1"), (200, "chat-2")]
     calls = {line["request_id"]: line["run_id"] for line in lines if line["logger"] == "assistant_proxy.calls"}
