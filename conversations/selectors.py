@@ -91,16 +91,25 @@ def assistant_default(*, owner: Owner) -> Assistant:
     return assistant
 
 
+# A thread's or run's records come through its related manager, which gives each the very thread or
+# run it was asked for rather than joining and building it again for every row.
+
+MESSAGE_FIELDS = tuple(field.name for field in Message._meta.concrete_fields)
+
+
 def thread_messages(*, thread: Thread) -> QuerySet[Message]:
-    return Message.objects.filter(thread=thread).select_related("thread", "assistant", "run")
+    """A message's assistant and run are read for their public ids alone."""
+    return thread.messages.select_related("assistant", "run").only(
+        *MESSAGE_FIELDS, "assistant__public_id", "run__public_id"
+    )
 
 
 def thread_runs(*, thread: Thread) -> QuerySet[Run]:
-    return Run.objects.filter(thread=thread).select_related("thread", "assistant")
+    return thread.runs.select_related("assistant")
 
 
 def run_steps(*, run: Run) -> QuerySet[RunStep]:
-    return RunStep.objects.filter(run=run).select_related("run__thread", "run__assistant")
+    return run.steps.all()
 
 
 def threads_with_summary(threads: QuerySet[Thread]) -> QuerySet[Thread]:
