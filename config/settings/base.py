@@ -6,6 +6,7 @@ The seed's `.env` keys (OPENAI_API_KEY, ASSISTANT_ID, HOST, PORT, DEBUG, CORS_OR
 """
 
 import json
+import re
 from pathlib import Path
 
 import environ
@@ -187,7 +188,9 @@ _prefix = env.str("URL_PREFIX", default="").strip("/")
 URL_PREFIX = f"/{_prefix}" if _prefix else ""
 FORCE_SCRIPT_NAME = URL_PREFIX or None
 SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = URL_PREFIX or "/"
-STATIC_URL = "static/"
+# With the prefix written out: Django keeps a relative STATIC_URL with the prefix of its first use,
+# which is at start-up, before any request has set it.
+STATIC_URL = f"{URL_PREFIX}/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
@@ -199,7 +202,8 @@ STORAGES = {
 # X-Forwarded-Proto; plain-HTTP requests are redirected, except health probes from load balancers.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = _optional_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$"]
+# Matched against the request's path, prefix included, without its leading slash.
+SECURE_REDIRECT_EXEMPT = [f"^{re.escape(f'{URL_PREFIX}/api/v1/health'.lstrip('/'))}$"]
 SECURE_HSTS_SECONDS = _optional_int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _optional_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = _optional_bool("SECURE_HSTS_PRELOAD", default=True)
@@ -319,6 +323,8 @@ SPECTACULAR_SETTINGS = {
         "`POST /api/v1/chat`."
     ),
     "VERSION": "1.0.0",
+    # The paths are written from /api/v1: under a prefix, Swagger UI's "Try it out" adds it.
+    "SERVERS": [{"url": URL_PREFIX}] if URL_PREFIX else [],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -5,13 +5,16 @@ or still on the path.
 """
 
 import json
+import re
 
 import pytest
+import requests
 from django.contrib.auth import get_user_model
 from django.test import Client, RequestFactory
 from django.urls import set_script_prefix
 
 from config.wsgi import application
+from tests.processes import app_env, start_web, stop
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_requests")]
 
@@ -22,8 +25,7 @@ PREFIX = "/openai-api"
 def under_prefix(settings):
     settings.URL_PREFIX = settings.FORCE_SCRIPT_NAME = PREFIX
     set_script_prefix(PREFIX)  # as the WSGI handler does for each request (the test client does not)
-    # Django keeps STATIC_URL with the prefix of its first use; setting it again drops that.
-    settings.STATIC_URL = "static/"
+    settings.STATIC_URL = f"{PREFIX}/static/"  # as the settings write it from URL_PREFIX (see below)
     yield
     set_script_prefix("/")
 
@@ -86,3 +88,28 @@ def test_cookies_are_scoped_to_the_prefix(settings):
     response = client.post("/accounts/login/", {"username": "reviewer", "password": "pw-12345678"})
 
     assert response.cookies["sessionid"]["path"] == PREFIX
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_served_under_the_prefix_the_docs_load_their_files_and_health_is_not_redirected():
+    """gunicorn with URL_PREFIX, as deployed: settings made at start-up, before any request."""
+    web, base = start_web(
+        app_env(provider_url="http://127.0.0.1:9/v1", URL_PREFIX=PREFIX, DEBUG="true", SECURE_SSL_REDIRECT="true")
+    )
+    https = {"X-Forwarded-Proto": "https"}
+    try:
+        docs = requests.get(f"{base}{PREFIX}/docs", headers=https, timeout=10)
+        schema = requests.get(f"{base}{PREFIX}/api/v1/schema?format=json", headers=https, timeout=10).json()
+        health = requests.get(f"{base}{PREFIX}/api/v1/health", allow_redirects=False, timeout=10)
+        threads = requests.get(f"{base}{PREFIX}/api/v1/threads", allow_redirects=False, timeout=10)
+        files = re.findall(r'(?:href|src)="([^"]+\.(?:css|js))"', docs.text)
+        fetched = {url: requests.get(f"{base}{url}", headers=https, timeout=10).status_code for url in files}
+    finally:
+        stop(web)
+
+    assert docs.status_code == 200
+    assert files and all(url.startswith(f"{PREFIX}/static/") for url in files), files
+    assert set(fetched.values()) == {200}, fetched
+    assert schema["servers"] == [{"url": PREFIX}]  # Swagger UI's "Try it out" calls under the prefix
+    assert health.status_code in (200, 503)  # a probe's plain HTTP is answered, not redirected
+    assert threads.status_code == 301 and threads.headers["Location"].startswith("https://")
