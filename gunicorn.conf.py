@@ -81,6 +81,8 @@ bind = f"{env.str('HOST', default='0.0.0.0')}:{env.int('PORT', default=8010)}"
 # gthread: one thread per request, streams included (see the README's benchmark for the choice),
 # in the variant above.
 worker_class = env.str("GUNICORN_WORKER_CLASS", default="gthread")
+# Django's ASGI handler for an ASGI worker (gunicorn's own, or uvicorn's), its WSGI one otherwise.
+wsgi_app = "config.asgi" if worker_class == "asgi" or "uvicorn" in worker_class.lower() else "config.wsgi"
 if worker_class == "gthread":
     worker_class = KeptAliveThreadWorker
 # Three processes on two cores: each holds fewer of the chats in flight under its GIL. Paired runs

@@ -42,7 +42,7 @@ serve() {
     "$py" manage.py collectstatic --noinput --verbosity 0
     "$py" manage.py worker &
     local worker=$!
-    "$VENV/bin/gunicorn" config.wsgi --config gunicorn.conf.py &
+    "$VENV/bin/gunicorn" --config gunicorn.conf.py &
     local web=$!
     stop() {
         trap - INT TERM

@@ -73,7 +73,7 @@ def start_web(env: dict[str, str], *, threads: int = 8) -> tuple[subprocess.Pope
     port = free_port()
     web_env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": str(threads)}
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--config", "gunicorn.conf.py"],
+        [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py"],
         cwd=PROJECT_ROOT,
         env=web_env,
         stdout=subprocess.DEVNULL,
