@@ -16,6 +16,13 @@ from . import context
 SECRET = re.compile(r"\b(sk-|sak_)[A-Za-z0-9_\-]{6,}|(?i:bearer)\s+[A-Za-z0-9._\-]{6,}")
 
 
+def redacted(text: str) -> str:
+    """`text` with its keys masked. Looked for with `in` first: the expression costs 10 µs a line."""
+    if "sk-" in text or "sak_" in text or "bearer" in text.lower():
+        return SECRET.sub(_mask, text)
+    return text
+
+
 class ContextFilter(logging.Filter):
     """Adds `request_id` and `run_id` to every record (None outside a request or run)."""
 
@@ -38,8 +45,9 @@ class RedactSecretsFilter(logging.Filter):
         if record.__dict__.get("_redacted"):  # by the filter of another handler
             return True
         message = record.getMessage()
-        if SECRET.search(message):
-            record.msg, record.args = SECRET.sub(_mask, message), ()
+        masked = redacted(message)
+        if masked is not message:
+            record.msg, record.args = masked, ()
         record._redacted = True
         return True
 
@@ -47,18 +55,17 @@ class RedactSecretsFilter(logging.Filter):
 class FormattedOnce(logging.Formatter):
     """
     Formats a record once for every handler that shares this formatter (stdout and the file
-    share one): a JSON line cost about 15 µs, twice a record. A line with a traceback is masked
-    whole (the message alone is masked by RedactSecretsFilter), so that a key in an exception's
-    text is not written either. Attributes starting with `_` are not written out as fields.
+    share one): a JSON line cost about 15 µs, twice a record. The line is masked whole, not only
+    its message (RedactSecretsFilter's part), so that a key in an exception's text or in a field
+    (the request Django attaches, with its query string) is not written either. Attributes
+    starting with `_` are not written out as fields.
     """
 
     def format(self, record: logging.LogRecord) -> str:
         done = record.__dict__.get("_formatted")
         if done is not None and done[0] is self and done[1] is record.msg and done[2] is record.args:
             return done[3]
-        line = super().format(record)
-        if record.exc_info or record.exc_text or record.stack_info:
-            line = SECRET.sub(_mask, line)
+        line = redacted(super().format(record))
         record._formatted = (self, record.msg, record.args, line)
         return line
 
