@@ -84,6 +84,15 @@ def test_keys_are_masked_in_any_log_line(json_lines):
     assert "sk-***" in line["message"]
 
 
+def test_a_key_in_a_field_is_masked_too(json_lines, rf):
+    """As in the request Django attaches to its error lines, query string included."""
+    request = rf.get("/api/v1/health", {"api_key": "sak_abcdefghij12"})
+    logging.getLogger("django.request").error("Service Unavailable: %s", request.path, extra={"request": request})
+
+    (line,) = json_lines()
+    assert "abcdefghij12" not in str(line) and "sak_***" in line["request"]
+
+
 def _logged_as_configured(log_file, logger: str, level: int, message: str, **extra) -> None:
     """
     Log one line through the project's own logging set-up, writing to `log_file`. The suite's own
@@ -319,3 +328,4 @@ def test_bookkeeping_that_fails_after_the_answer_is_logged_and_the_rest_still_do
     (failure,) = [line for line in json_lines() if line["logger"] == "observability.context"]
     assert failure["level"] == "ERROR" and failure["request_id"] == "after-2"
     assert "ZeroDivisionError" in failure["exc_info"]
+
