@@ -48,6 +48,7 @@ class RequestContextMiddleware:
             _bookkeeping(rid, pending)
             if isinstance(response, StreamingHttpResponse) and not response.is_async:
                 response.streaming_content = _tagged_stream(rid, response.streaming_content)
+                _closed_tagged(response, rid)
         else:
             _after_close(response, rid, pending)
         return response
@@ -61,6 +62,20 @@ def _after_close(response: HttpResponseBase, rid: str, pending: list[Callable[[]
         try:
             context.when_idle(functools.partial(_bookkeeping, rid, pending))
         finally:
+            close()
+
+    response.close = closed
+
+
+def _closed_tagged(response: HttpResponseBase, rid: str) -> None:
+    """
+    Close `response` with the request id in effect: a stream closed before its end (the client
+    went away) ends its provider call then, and logs it.
+    """
+    close = response.close
+
+    def closed() -> None:
+        with context.tagged(context.request_id, rid):
             close()
 
     response.close = closed

@@ -76,6 +76,18 @@ def test_a_streamed_reply_keeps_its_request_id_in_the_logs(api, fake_provider, j
     assert call["request_id"] == "stream-9"
 
 
+def test_a_stream_left_early_logs_its_call_with_its_request_id(api, fake_provider, json_lines, thread_id):
+    fake_provider.script(Reply(text="Lobby, by far, then the atrium.", chunk=2, delay=0.05))
+    response = api.post(f"/api/v1/threads/{thread_id}/runs", {"stream": True}, format="json", HTTP_X_REQUEST_ID="left-3")
+    chunks = iter(response.streaming_content)
+    next(chunks)
+
+    response.close()  # as the server does when the client has gone
+
+    (call,) = [line for line in json_lines() if line["logger"] == "assistant_proxy.calls"]
+    assert call["outcome"] == "abandoned" and call["request_id"] == "left-3"
+
+
 def test_keys_are_masked_in_any_log_line(json_lines):
     logging.getLogger("some.library").error("auth failed for sk-live1234567890 and Bearer sak_abcdefghij12")
 
