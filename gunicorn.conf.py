@@ -108,7 +108,9 @@ def child_exit(server, worker):  # noqa: ANN001, ARG001  (gunicorn's hook signat
     if env.str("PROMETHEUS_MULTIPROC_DIR", default=""):
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)
+        from observability.metrics import process_identifier
+
+        multiprocess.mark_process_dead(process_identifier(worker.pid))
 
 
 def post_worker_init(worker):  # noqa: ANN001  (gunicorn's hook signature)

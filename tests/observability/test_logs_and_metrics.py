@@ -4,6 +4,9 @@ import io
 import json
 import logging
 import logging.config
+import os
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 
@@ -341,3 +344,22 @@ def test_bookkeeping_that_fails_after_the_answer_is_logged_and_the_rest_still_do
     assert failure["level"] == "ERROR" and failure["request_id"] == "after-2"
     assert "ZeroDivisionError" in failure["exc_info"]
 
+
+def test_processes_of_several_hosts_may_share_the_metrics_directory(tmp_path):
+    """Web and worker containers share it (deploy/compose.yaml), and their pids repeat."""
+    count = "from observability.metrics import provider_calls; provider_calls.labels('responses', 'ok').inc()"
+    scrape = (
+        "from prometheus_client import CollectorRegistry, generate_latest, multiprocess;"
+        "registry = CollectorRegistry(); multiprocess.MultiProcessCollector(registry);"
+        "print(generate_latest(registry).decode())"
+    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+
+    for host in ("web-1", "worker-1"):
+        # The same pid on both hosts, as in two containers.
+        code = f"import os, socket; socket.gethostname = lambda: {host!r}; os.getpid = lambda: 7; {count}"
+        subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, check=True)
+    scraped = subprocess.run([sys.executable, "-c", scrape], env=env, capture_output=True, text=True, check=True).stdout
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["counter_web-1_7.db", "counter_worker-1_7.db"]
+    assert 'signage_provider_calls_total{engine="responses",outcome="ok"} 2.0' in scraped
