@@ -82,7 +82,10 @@ bind = f"{env.str('HOST', default='0.0.0.0')}:{env.int('PORT', default=8010)}"
 # in the variant above.
 worker_class = env.str("GUNICORN_WORKER_CLASS", default="gthread")
 # Django's ASGI handler for an ASGI worker (gunicorn's own, or uvicorn's), its WSGI one otherwise.
-wsgi_app = "config.asgi" if worker_class == "asgi" or "uvicorn" in worker_class.lower() else "config.wsgi"
+_asgi = (
+    worker_class == "asgi" or worker_class.endswith("ASGIWorker") or "uvicorn" in worker_class.lower()
+)
+wsgi_app = "config.asgi" if _asgi else "config.wsgi"
 if worker_class == "gthread":
     worker_class = KeptAliveThreadWorker
 # Three processes on two cores: each holds fewer of the chats in flight under its GIL. Paired runs
@@ -108,7 +111,7 @@ def child_exit(server, worker):  # noqa: ANN001, ARG001  (gunicorn's hook signat
     if env.str("PROMETHEUS_MULTIPROC_DIR", default=""):
         from prometheus_client import multiprocess
 
-        from observability.metrics import process_identifier
+        from observability.sample_files import process_identifier
 
         multiprocess.mark_process_dead(process_identifier(worker.pid))
 

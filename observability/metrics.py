@@ -2,11 +2,10 @@
 Prometheus metrics: request latency by route, provider latency and tokens, and runs by status.
 Under gunicorn with several processes, PROMETHEUS_MULTIPROC_DIR (set by ./run.sh) lets every web
 and worker process write its samples where one scrape reads them all; processes of several
-containers (web and worker, deploy/compose.yaml) may share it.
+containers (web and worker, deploy/compose.yaml) may share it (see sample_files.py).
 """
 
 import os
-import socket
 from collections.abc import Iterator
 
 from prometheus_client import (
@@ -17,25 +16,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
-    values,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-
-_HOST = socket.gethostname()
-
-
-def process_identifier(pid: int | None = None) -> str:
-    """
-    What names a process's sample files: its host and pid, since containers sharing the directory
-    reuse one another's pids.
-    """
-    return f"{_HOST}_{pid or os.getpid()}"
-
-
-if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    # Before the first metric is made: each takes the value class in effect then.
-    values.ValueClass = values.MultiProcessValue(process_identifier)
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 

@@ -5,6 +5,7 @@ import json
 import logging
 import logging.config
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -363,3 +364,26 @@ def test_processes_of_several_hosts_may_share_the_metrics_directory(tmp_path):
 
     assert sorted(path.name for path in tmp_path.iterdir()) == ["counter_web-1_7.db", "counter_worker-1_7.db"]
     assert 'signage_provider_calls_total{engine="responses",outcome="ok"} 2.0' in scraped
+
+
+def test_every_sample_file_is_named_by_host_apps_metrics_too(tmp_path):
+    """django-rq's admin, loaded with the Redis queue, makes a metric as Django sets up."""
+    code = (
+        "import django; django.setup();"
+        "from observability.metrics import provider_calls; provider_calls.labels('responses', 'ok').inc()"
+    )
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "SECRET_KEY": "metrics-test-" + "x" * 40,
+        "TASKS_BACKEND": "rq",
+        "REDIS_URL": "redis://127.0.0.1:6379/9",
+        "LOG_FILE": "",
+    }
+
+    subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, check=True)
+
+    names = sorted(path.name for path in tmp_path.iterdir())
+    host = socket.gethostname()
+    assert len(names) >= 2 and all(name.split("_", 1)[1].startswith(f"{host}_") for name in names), names
