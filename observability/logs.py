@@ -12,8 +12,12 @@ from pythonjsonlogger.json import JsonFormatter
 
 from . import context
 
-# Provider keys (sk-…), our API keys (sak_…) and bearer credentials.
-SECRET = re.compile(r"\b(sk-|sak_)[A-Za-z0-9_\-]{6,}|(?i:bearer)\s+[A-Za-z0-9._\-]{6,}")
+# Provider keys (sk-…), our API keys (sak_…) and bearer credentials, in text or in a JSON line,
+# where a key may follow an escape (\n) and a bearer's space be one (\t).
+SECRET = re.compile(
+    r"(?:(?<!\w)|(?<=\\[nrtbf]))(sk-|sak_)[A-Za-z0-9_\-]{6,}"
+    r"|(?i:bearer)(?:\s|\\[nrt])+[A-Za-z0-9._\-]{6,}"
+)
 
 
 def redacted(text: str) -> str:

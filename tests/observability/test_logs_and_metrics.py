@@ -109,6 +109,13 @@ def test_a_key_in_a_field_is_masked_too(json_lines, rf):
     assert "abcdefghij12" not in str(line) and "sak_***" in line["request"]
 
 
+def test_a_key_after_an_escape_in_a_json_line_is_masked(json_lines):
+    logging.getLogger("some.library").warning("refused", extra={"detail": "key:\nsk-live1234567890", "auth": "Bearer\tabcdefghij12"})
+
+    (line,) = json_lines()
+    assert "1234567890" not in str(line) and "abcdefghij12" not in str(line)
+
+
 def _logged_as_configured(log_file, logger: str, level: int, message: str, **extra) -> None:
     """
     Log one line through the project's own logging set-up, writing to `log_file`. The suite's own
