@@ -202,8 +202,11 @@ STORAGES = {
 # X-Forwarded-Proto; plain-HTTP requests are redirected, except health probes from load balancers.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = _optional_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-# Matched against the request's path, prefix included, without its leading slash.
-SECURE_REDIRECT_EXEMPT = [f"^{re.escape(f'{URL_PREFIX}/api/v1/health'.lstrip('/'))}$"]
+# Matched against the request's path without its leading slash: with the prefix under WSGI (it is
+# the script name), as received under ASGI (with it or without, as the proxy passes it).
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$"]
+if URL_PREFIX:
+    SECURE_REDIRECT_EXEMPT.append(f"^{re.escape(URL_PREFIX[1:])}/api/v1/health$")
 SECURE_HSTS_SECONDS = _optional_int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _optional_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = _optional_bool("SECURE_HSTS_PRELOAD", default=True)
